@@ -1,0 +1,57 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+# Both are idempotent: a second run reinstalls nothing and only does what changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SAMPLE_DIR := articles/fixtures/samples
+DEMO_DIR := var/demo
+DEMO_COUNT ?= 300
+
+# Local runs are plain HTTP; the secret key is made once and kept under var/ (git ignores it).
+RUN_ENV = DEBUG=0 HTTPS=0 ALLOWED_HOSTS=127.0.0.1,localhost CSRF_TRUSTED_ORIGINS=http://127.0.0.1:$(PORT),http://localhost:$(PORT) SECRET_KEY="$$(cat var/secret_key)"
+TEST_ENV = DEBUG=1
+
+.PHONY: run test lint bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+var/secret_key: | $(BIN)/python
+	mkdir -p var
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	chmod 600 $@
+
+run: $(VENV)/.installed var/secret_key
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(RUN_ENV) $(BIN)/python manage.py load_demo --count $(DEMO_COUNT)
+	$(RUN_ENV) $(BIN)/python manage.py ensure_admin
+	@echo ""
+	@echo "  Site:  http://127.0.0.1:$(PORT)/"
+	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API:   http://127.0.0.1:$(PORT)/api/"
+	@echo ""
+	$(RUN_ENV) $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --error-logfile -
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(TEST_ENV) $(BIN)/python manage.py check
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles test-output .pytest_cache

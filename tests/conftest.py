@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SAMPLE_PATH = BASE_DIR / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render templates without running collectstatic first, so they use the plain
+    storage; the whitenoise test collects and serves the real hashed files itself."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def run_python(args: list[str], env: dict[str, str | None] | None = None, timeout: int = 120):
+    """Run the project's Python in a fresh process with `env` applied on top of ours
+    (a None value removes the variable), from the project folder."""
+    full_env = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE_PATH.read_text(encoding="utf-8")
