@@ -53,5 +53,14 @@ test: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
+BENCH_COUNT ?= 100000
+
+# Benchmarks run on a fresh PostgreSQL database on 127.0.0.1:5432 (see bench/).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT)
+
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench_import.py --count 5000
+
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache

@@ -1,0 +1,61 @@
+"""Fast inserts of many new rows.
+
+On PostgreSQL rows go in through COPY, which takes thousands of wide rows (documents, JSON
+snapshots) in a fraction of the time of one huge INSERT; primary keys are drawn from the
+table's sequence first, so callers get them back as bulk_create would give them. Other
+databases use bulk_create.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+
+
+def bulk_insert(objs: Sequence[Model]) -> None:
+    """Insert unsaved instances of one model and set their primary keys."""
+    if not objs:
+        return
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        model.objects.using(alias).bulk_create(objs)
+        return
+    meta = model._meta
+    fields = meta.concrete_fields
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        columns = ", ".join(quote(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row(
+                    [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+                )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = alias
+
+
+def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert plain value tuples (no instances, no primary keys returned) for simple link rows."""
+    if not rows:
+        return
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        model.objects.using(alias).bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows])
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)

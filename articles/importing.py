@@ -1,0 +1,619 @@
+"""The import service: page-text documents in, articles and revisions out.
+
+Documents are read as a stream and written in batches, so memory stays flat and the database
+sees a few statements per batch rather than per document. Each document is still atomic: a
+document that fails validation never reaches the database, and when the database refuses a
+batch, the batch is written again one document per transaction so that only the culprit fails.
+"""
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles import parse_workers
+from articles.bulk import bulk_insert, bulk_insert_rows
+from articles.content import article_field_values, content_from_page, is_live_eligible, validate_content
+from articles.content import version_key as _version_key
+from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
+from articles.parsing import MAX_DOCUMENT_BYTES, Problem, normalize_text, parse_page
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = ("created", "updated", "unchanged", "stale", "failed")
+SLUG_MAX = 200
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document to import: where it came from (for messages) and its raw bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass
+class DocumentResult:
+    path: str
+    outcome: str
+    reference: str | None = None
+    slug: str | None = None
+    warnings: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    article_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "outcome": self.outcome,
+            "reference": self.reference,
+            "slug": self.slug,
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class ImportReport:
+    counts: Counter = field(default_factory=Counter)
+    warnings: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    touched_ids: set[int] = field(default_factory=set)
+
+    def add(self, result: DocumentResult) -> None:
+        self.counts[result.outcome] += 1
+        self.warnings.extend(result.warnings)
+        self.errors.extend(result.errors)
+
+    @property
+    def failed(self) -> int:
+        return self.counts["failed"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **{outcome: self.counts[outcome] for outcome in OUTCOMES},
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
+
+
+def _problem_dict(path: str, problem: Problem) -> dict[str, Any]:
+    return {"path": path, **problem.as_dict()}
+
+
+def iter_sources(paths: Iterable[str], stdin=None) -> Iterator[Source]:
+    """Files as given, directories as every ``*.txt`` below them in sorted order, ``-`` as stdin.
+
+    A path that cannot be read yields a source whose data is None-like: the importer reports
+    it as a failed document rather than stopping the run.
+    """
+    for raw in paths:
+        if raw == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            yield Source("<stdin>", stream.read(MAX_DOCUMENT_BYTES + 1))
+            continue
+        path = Path(raw)
+        files = sorted(p for p in path.rglob("*.txt") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            yield _read_source(file)
+
+
+def _read_source(file: Path) -> Source:
+    try:
+        with file.open("rb") as handle:
+            return Source(str(file), handle.read(MAX_DOCUMENT_BYTES + 1))
+    except OSError as exc:
+        return UnreadableSource(str(file), b"", reason=exc.strerror or str(exc))
+
+
+@dataclass(frozen=True)
+class UnreadableSource(Source):
+    reason: str = ""
+
+
+@dataclass
+class _Item:
+    """A document on its way through the pipeline."""
+
+    source: Source
+    text: str = ""
+    digest: str = ""
+    content: dict[str, Any] | None = None
+    warnings: list[dict] = field(default_factory=list)
+    article: Article | None = None
+    result: DocumentResult | None = None
+
+
+def parse_document(job: tuple[str, str]) -> tuple[dict | None, list[dict], list[dict]]:
+    """Parse and validate one document's text: (content or None, errors, warnings).
+
+    Pure and picklable, so that parse workers in other processes can run it.
+    """
+    path, text = job
+    parsed = parse_page(text)
+    warnings = [_problem_dict(path, warning) for warning in parsed.warnings]
+    if not parsed.ok:
+        return None, [_problem_dict(path, error) for error in parsed.errors], warnings
+    content = content_from_page(parsed.page)
+    problems = validate_content(content)
+    if problems:
+        return None, [_problem_dict(path, problem) for problem in problems], warnings
+    return content, [], warnings
+
+
+def default_workers() -> int:
+    """Parse workers for a large import: one core is left to the writer and the database."""
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+def _parse_pool(workers: int) -> ProcessPoolExecutor:
+    # Fresh interpreters ("spawn"): a forked child would share the parent's database socket.
+    # A worker that dies breaks the pool with an error instead of hanging the import.
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=parse_workers.init_worker
+    )
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for element in iterable:
+        chunk.append(element)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Importer:
+    """Imports a stream of documents. One instance per run; it caches tag and entity ids."""
+
+    def __init__(self, *, dry_run: bool = False, batch_size: int = 250, user=None, workers: int = 0):
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.user = user
+        self.workers = workers
+        self._tag_ids: dict[tuple[str, str], int] = {}
+        self._entity_ids: dict[tuple[str, str], int] = {}
+
+    # -- the pipeline -------------------------------------------------------------------------
+
+    def run(
+        self,
+        sources: Iterable[Source],
+        *,
+        report: ImportReport | None = None,
+        on_result: Callable[[DocumentResult], None] | None = None,
+    ) -> ImportReport:
+        report = report or ImportReport()
+        for batch in self._parsed_batches(sources):
+            self._write_batch(batch)
+            for item in batch:
+                self._report(item.result, report, on_result)
+        return report
+
+    def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
+        """Batches of documents, read, checked against what was imported and parsed.
+
+        With parse workers, batch k+1 is parsed in other processes while the caller writes
+        batch k; at most two batches are in memory at any time.
+        """
+        pool = None
+        pending = None
+        try:
+            for sources_batch in _chunks(sources, self.batch_size):
+                batch = [_Item(source) for source in sources_batch]
+                for item in batch:
+                    self._prepare(item)
+                todo = [item for item in batch if item.result is None]
+                self._mark_unchanged(todo)
+                todo = [item for item in todo if item.result is None]
+                if pool is None and self.workers > 0 and pending is not None:
+                    pool = _parse_pool(self.workers)
+                job = None
+                if pool is not None:
+                    jobs = [(item.source.path, item.text) for item in todo]
+                    job = pool.map(parse_workers.parse_document, jobs, chunksize=25)
+                if pending is not None:
+                    yield self._finish_parsing(*pending)
+                pending = (batch, todo, job)
+            if pending is not None:
+                yield self._finish_parsing(*pending)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _finish_parsing(self, batch, todo, job) -> list[_Item]:
+        parsed = list(job) if job is not None else [parse_document((i.source.path, i.text)) for i in todo]
+        for item, (content, errors, warnings) in zip(todo, parsed, strict=True):
+            if errors:
+                item.result = DocumentResult(item.source.path, "failed", warnings=warnings, errors=errors)
+            else:
+                item.content, item.warnings = content, warnings
+        return batch
+
+    def _write_batch(self, batch: list[_Item]) -> None:
+        pending = [item for item in batch if item.result is None]
+        # Two documents with the same reference in one batch are written one after the other.
+        while pending:
+            group, seen, rest = [], set(), []
+            for item in pending:
+                reference = item.content["reference"]
+                (rest if reference in seen else group).append(item)
+                seen.add(reference)
+            self._write_group(group)
+            pending = rest
+
+    def _report(self, result: DocumentResult, report: ImportReport, on_result) -> None:
+        if result.outcome == "failed":
+            logger.warning(
+                "import failed: %s: %s",
+                result.path,
+                "; ".join(f"line {e['line']}: {e['field']}: {e['message']}" for e in result.errors[:3]),
+            )
+        report.add(result)
+        if result.outcome in ("created", "updated") and not self.dry_run and result.article_id:
+            report.touched_ids.add(result.article_id)
+        if on_result:
+            on_result(result)
+
+    def _prepare(self, item: _Item) -> None:
+        source = item.source
+        if isinstance(source, UnreadableSource):
+            item.result = self._failed(
+                source.path, Problem(None, "document", f"cannot be read: {source.reason}")
+            )
+            return
+        if len(source.data) > MAX_DOCUMENT_BYTES:
+            item.result = self._failed(
+                source.path,
+                Problem(
+                    None, "document", f"is larger than the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit"
+                ),
+            )
+            return
+        try:
+            item.text = source.data.decode("utf-8")
+        except UnicodeDecodeError:
+            item.result = self._parse_failure(source)
+            return
+        item.digest = hashlib.sha256(normalize_text(item.text).encode("utf-8")).hexdigest()
+
+    def _parse_failure(self, source: Source) -> DocumentResult:
+        parsed = parse_page(source.data)
+        return self._failed(source.path, *parsed.errors)
+
+    def _mark_unchanged(self, items: list[_Item]) -> None:
+        """Identical to what was last imported for its reference: nothing to parse or write."""
+        digests = {item.digest for item in items}
+        known = dict(
+            Article.objects.filter(source_digest__in=digests).values_list("source_digest", "reference")
+        )
+        for item in items:
+            if item.digest in known:
+                item.result = DocumentResult(item.source.path, "unchanged", reference=known[item.digest])
+
+    def _failed(self, path: str, *problems: Problem, warnings=None) -> DocumentResult:
+        return DocumentResult(
+            path, "failed", warnings=warnings or [], errors=[_problem_dict(path, p) for p in problems]
+        )
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _write_group(self, items: list[_Item]) -> None:
+        """Write documents with distinct references: in one transaction, or one by one if refused."""
+        if self.dry_run:
+            self._classify(items)
+            return
+        try:
+            with transaction.atomic():
+                self._classify(items, lock=True)
+                self._write(items)
+        except (IntegrityError, DatabaseError) as exc:
+            if len(items) == 1:
+                item = items[0]
+                item.result = self._failed(
+                    item.source.path,
+                    Problem(None, "document", f"the database refused it: {str(exc).splitlines()[0][:200]}"),
+                    warnings=item.warnings,
+                )
+                return
+            for item in items:
+                item.result = None
+                self._write_group([item])
+
+    def _classify(self, items: list[_Item], lock: bool = False) -> None:
+        """Decide created / updated / unchanged / stale for each item against the database."""
+        references = [item.content["reference"] for item in items]
+        existing_qs = Article.objects.filter(reference__in=references).only(
+            "id", "reference", "slug", "state", "source_digest", "source_version", "published_at"
+        )
+        if lock:
+            existing_qs = existing_qs.select_for_update()
+        existing = {article.reference: article for article in existing_qs}
+        for item in items:
+            content, path = item.content, item.source.path
+            article = existing.get(content["reference"])
+            item.article = article
+            new_version = (content.get("revision") or {}).get("version")
+            if article is None:
+                item.result = DocumentResult(path, "created", content["reference"], warnings=item.warnings)
+            elif article.source_digest == item.digest:
+                item.result = DocumentResult(path, "unchanged", article.reference, article.slug)
+            elif (
+                _version_key(new_version) is not None
+                and _version_key(article.source_version) is not None
+                and _version_key(new_version) < _version_key(article.source_version)
+            ):
+                warning = {
+                    "path": path,
+                    "line": None,
+                    "field": "revision.version",
+                    "message": f"version {new_version} is older than the last imported "
+                    f"{article.source_version}: skipped",
+                }
+                item.result = DocumentResult(
+                    path, "stale", article.reference, article.slug, warnings=[*item.warnings, warning]
+                )
+            else:
+                item.result = DocumentResult(
+                    path, "updated", article.reference, article.slug, warnings=item.warnings
+                )
+            item.result.article_id = article.id if article else None
+
+    def _write(self, items: list[_Item]) -> None:
+        to_create = [item for item in items if item.result.outcome == "created"]
+        to_update = [item for item in items if item.result.outcome == "updated"]
+        if not to_create and not to_update:
+            return
+        now = timezone.now()
+        revisions: list[tuple[Article, dict, str]] = []
+
+        if to_create:
+            slugs = self._new_slugs([item.content for item in to_create])
+            articles = []
+            for item, slug in zip(to_create, slugs, strict=True):
+                live = is_live_eligible(item.content)
+                articles.append(
+                    Article(
+                        **article_field_values(item.content),
+                        slug=slug,
+                        state=ArticleState.PUBLISHED if live else ArticleState.DRAFT,
+                        published_at=now if live else None,
+                        source_digest=item.digest,
+                        source_version=(item.content.get("revision") or {}).get("version") or "",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            bulk_insert(articles)
+            for item, article in zip(to_create, articles, strict=True):
+                item.result.slug = article.slug
+                item.result.article_id = article.id
+                revisions.append((article, item.content, article.state))
+            self._write_parts(
+                [(article, item.content) for item, article in zip(to_create, articles, strict=True)]
+            )
+
+        if to_update:
+            rewritten = []
+            for item in to_update:
+                article = item.article
+                live_now = article.state == ArticleState.PUBLISHED
+                eligible = is_live_eligible(item.content)
+                bookkeeping = {
+                    "source_digest": item.digest,
+                    "source_version": (item.content.get("revision") or {}).get("version") or "",
+                    "updated_at": now,
+                }
+                if live_now and not eligible:
+                    # Readers keep the live version; the new text waits for review as a draft.
+                    Article.objects.filter(pk=article.pk).update(**bookkeeping)
+                    revisions.append((article, item.content, ArticleState.DRAFT))
+                    item.result.warnings.append(
+                        {
+                            "path": item.source.path,
+                            "line": None,
+                            "field": "revision",
+                            "message": "the new text needs review: kept as a draft revision; "
+                            "the live version is unchanged",
+                        }
+                    )
+                    continue
+                state = ArticleState.PUBLISHED if eligible else ArticleState.DRAFT
+                values = {**article_field_values(item.content), **bookkeeping, "state": state}
+                if eligible and article.published_at is None:
+                    values["published_at"] = now
+                Article.objects.filter(pk=article.pk).update(**values)
+                for name, value in values.items():
+                    setattr(article, name, value)
+                rewritten.append((article, item.content))
+                revisions.append((article, item.content, state))
+            if rewritten:
+                self._replace_parts(rewritten)
+
+        from releases.services import revisions_record_import
+
+        revisions_record_import(revisions, author=self.user)
+
+    def _new_slugs(self, contents: list[dict]) -> list[str]:
+        """Slugs from titles, unique against the database and within the batch.
+
+        A title already taken gets the reference as a suffix, which is unique by definition.
+        """
+        bases = [slugify(content["title"])[:SLUG_MAX].strip("-") or "article" for content in contents]
+        candidates = set(bases) | {
+            f"{base[: SLUG_MAX - 50]}-{slugify(content['reference'])[:49]}".strip("-")
+            for base, content in zip(bases, contents, strict=True)
+        }
+        taken = set(Article.objects.filter(slug__in=candidates).values_list("slug", flat=True))
+        slugs = []
+        for base, content in zip(bases, contents, strict=True):
+            slug = base
+            if slug in taken:
+                slug = f"{base[: SLUG_MAX - 50]}-{slugify(content['reference'])[:49]}".strip("-")
+            counter = 2
+            unique = slug
+            while unique in taken:
+                unique = f"{slug[: SLUG_MAX - 8]}-{counter}"
+                counter += 1
+            taken.add(unique)
+            slugs.append(unique)
+        return slugs
+
+    def _replace_parts(self, pairs: list[tuple[Article, dict]]) -> None:
+        """Rewrite tags, entities and images of updated articles, keeping uploaded image files."""
+        ids = [article.id for article, _ in pairs]
+        uploads = {
+            (image.article_id, image.url, image.caption): (image.image.name, image.width, image.height)
+            for image in ImageSource.objects.filter(article_id__in=ids).exclude(image="")
+            if image.image
+        }
+        ArticleTag.objects.filter(article_id__in=ids).delete()
+        ArticleEntity.objects.filter(article_id__in=ids).delete()
+        ImageSource.objects.filter(article_id__in=ids).delete()
+        self._write_parts(pairs, uploads)
+
+    def _write_parts(self, pairs: list[tuple[Article, dict]], uploads=None) -> None:
+        uploads = uploads or {}
+        tag_ids = self._resolve_tags(pairs)
+        entity_ids = self._resolve_entities(pairs)
+        links, entity_links, images = [], [], []
+        for article, content in pairs:
+            seen = set()
+            for kind, key in ((Tag.Kind.STACK, "stack"), (Tag.Kind.TOOL, "tools")):
+                for position, name in enumerate(content.get(key) or []):
+                    tag_id = tag_ids[(kind, name)]
+                    if tag_id not in seen:
+                        seen.add(tag_id)
+                        links.append((article.id, tag_id, position))
+            seen = set()
+            for position, entity in enumerate(content.get("entities") or []):
+                entity_id = entity_ids[(entity["type"], entity["name"])]
+                if entity_id not in seen:
+                    seen.add(entity_id)
+                    entity_links.append((article.id, entity_id, position))
+            for position, image in enumerate(content.get("image_sources") or []):
+                caption = image.get("caption") or ""
+                upload, width, height = uploads.get((article.id, image["url"], caption), ("", None, None))
+                images.append(
+                    (
+                        article.id,
+                        position,
+                        image.get("source") or "",
+                        image["url"],
+                        caption,
+                        upload,
+                        width,
+                        height,
+                    )
+                )
+        bulk_insert_rows(ArticleTag, ("article_id", "tag_id", "position"), links)
+        bulk_insert_rows(ArticleEntity, ("article_id", "entity_id", "position"), entity_links)
+        bulk_insert_rows(
+            ImageSource,
+            ("article_id", "position", "source", "url", "caption", "image", "width", "height"),
+            images,
+        )
+
+    def _resolve_tags(self, pairs) -> dict[tuple[str, str], int]:
+        wanted = {
+            (kind, name)
+            for _, content in pairs
+            for kind, key in ((Tag.Kind.STACK, "stack"), (Tag.Kind.TOOL, "tools"))
+            for name in content.get(key) or []
+        }
+        return self._resolve(
+            Tag,
+            self._tag_ids,
+            wanted,
+            lambda kind, name: Tag(kind=kind, name=name, slug=_tag_slug(name)),
+            ("kind", "name"),
+        )
+
+    def _resolve_entities(self, pairs) -> dict[tuple[str, str], int]:
+        wanted = {
+            (entity["type"], entity["name"])
+            for _, content in pairs
+            for entity in content.get("entities") or []
+        }
+        return self._resolve(
+            Entity,
+            self._entity_ids,
+            wanted,
+            lambda type_, name: Entity(type=type_, name=name, slug=_tag_slug(name)),
+            ("type", "name"),
+        )
+
+    def _resolve(self, model, cache, wanted, build, key_fields):
+        """Ids of shared rows, creating missing ones; safe against a concurrent importer."""
+        missing = wanted - cache.keys()
+        if missing:
+            found = self._lookup(model, key_fields, missing)
+            absent = missing - found.keys()
+            if absent:
+                model.objects.bulk_create([build(*key) for key in sorted(absent)], ignore_conflicts=True)
+                found.update(self._lookup(model, key_fields, absent))
+            still = missing - found.keys()
+            if still:
+                # Same name slugifying to a taken slug: fall back to a slug with a short digest.
+                for key in sorted(still):
+                    row = build(*key)
+                    row.slug = f"{row.slug[:200]}-{hashlib.sha1(key[1].encode()).hexdigest()[:8]}"
+                    row.save()
+                    found[key] = row.pk
+            # Only after the transaction commits may ids enter the run-wide cache.
+            transaction.on_commit(lambda found=found: cache.update(found))
+            return {**cache, **found}
+        return cache
+
+    @staticmethod
+    def _lookup(model, key_fields, keys) -> dict[tuple[str, str], int]:
+        first, second = key_fields
+        found = {}
+        by_first: dict[str, list[str]] = {}
+        for a, b in keys:
+            by_first.setdefault(a, []).append(b)
+        for a, names in by_first.items():
+            rows = model.objects.filter(**{first: a, f"{second}__in": names}).values_list(first, second, "id")
+            found.update({(x, y): pk for x, y, pk in rows})
+        return found
+
+
+def _tag_slug(name: str) -> str:
+    return slugify(name)[:200] or hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
+def import_documents(
+    sources: Iterable[Source],
+    *,
+    dry_run: bool = False,
+    user=None,
+    batch_size: int = 250,
+    workers: int = 0,
+    on_result: Callable[[DocumentResult], None] | None = None,
+) -> ImportReport:
+    """Import every document; the report counts outcomes and lists warnings and errors.
+
+    ``workers`` > 0 parses in that many other processes while this one writes (for large runs).
+    """
+    importer = Importer(dry_run=dry_run, user=user, batch_size=batch_size, workers=workers)
+    return importer.run(sources, on_result=on_result)
+
+
+def import_document(data: bytes, *, path: str = "<upload>", user=None) -> DocumentResult:
+    """Import one document and return its own result (the API's single-document import)."""
+    results: list[DocumentResult] = []
+    import_documents([Source(path, data)], user=user, on_result=results.append)
+    return results[0]

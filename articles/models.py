@@ -1,0 +1,266 @@
+"""What an article is: the live content of every field of the post-meta box, and its parts.
+
+Storage follows how each part is read (docs/data-model.md says why):
+- rows for what is filtered, browsed and compared across articles: stack and tool tags,
+  entities, image sources (which also carry an optional upload);
+- JSON for what is only ever read whole with its article: outline, payload, checklist,
+  notes, extra meta and the typed body blocks.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+SCORE_FIELDS = ("quality", "freshness", "depth", "clarity")
+FLAG_FIELDS = ("ai_generated_style", "has_images", "image_heavy", "needs_human_review")
+
+
+class ArticleState(models.TextChoices):
+    """Workflow state. Only ``published`` articles are live: shown to readers and anonymous clients."""
+
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REVIEWED = "reviewed", "Reviewed"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class Tag(models.Model):
+    """A shared, normalised stack or tool tag (``python services``, ``pytest``)."""
+
+    class Kind(models.TextChoices):
+        STACK = "stack", "Stack"
+        TOOL = "tool", "Tool"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="As written in the post-meta box, lower-cased.")
+    slug = models.SlugField(max_length=220)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="tag_unique_kind_name"),
+            models.UniqueConstraint(fields=["kind", "slug"], name="tag_unique_kind_slug"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.name}"
+
+    def get_absolute_url(self):
+        prefix = "stack" if self.kind == self.Kind.STACK else "tools"
+        return f"/{prefix}/{self.slug}/"
+
+
+class Entity(models.Model):
+    """A named thing an article is about, with its type (``python services`` / ``stack``)."""
+
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=220)
+
+    class Meta:
+        ordering = ["type", "name"]
+        verbose_name_plural = "entities"
+        constraints = [
+            models.UniqueConstraint(fields=["type", "name"], name="entity_unique_type_name"),
+            models.UniqueConstraint(fields=["type", "slug"], name="entity_unique_type_slug"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.type})"
+
+    def get_absolute_url(self):
+        return f"/entities/{self.type}/{self.slug}/"
+
+
+class ArticleQuerySet(models.QuerySet):
+    def live(self):
+        """Articles readers and anonymous API clients may see: published ones only."""
+        return self.filter(state=ArticleState.PUBLISHED)
+
+    def visible_to(self, user):
+        """Staff see every article, whatever its state; everyone else sees live ones only."""
+        if user is not None and user.is_active and user.is_staff:
+            return self.all()
+        return self.live()
+
+
+class Article(models.Model):
+    """The live version of an article. A pending draft lives in a newer revision (releases app)."""
+
+    # Identity
+    reference = models.CharField(
+        max_length=200, unique=True, help_text="The source's identity for the article across imports."
+    )
+    site = models.CharField(max_length=100, db_index=True, help_text="Site named by the post-meta header.")
+    slug = models.SlugField(max_length=255, unique=True, help_text="Made from the title once; never changes.")
+    title = models.CharField(max_length=500)
+
+    # Post-meta scalars. NULL means the document did not carry the entry.
+    topic = models.TextField(null=True, blank=True)
+    summary = models.TextField(null=True, blank=True)
+    brief = models.TextField(null=True, blank=True, help_text="The post-meta box's 'ai brief'.")
+    code_language = models.CharField(max_length=50, null=True, blank=True, db_index=True)
+    difficulty = models.CharField(max_length=50, null=True, blank=True, db_index=True)
+    reading_time = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes.")
+    view_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The imported figure; reader visits are not counted."
+    )
+    source_hash = models.CharField(
+        max_length=200, null=True, blank=True, help_text="The source's checksum: stored, not verified."
+    )
+
+    # Scores 0-100, NULL when the document has no score record.
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    freshness = models.PositiveSmallIntegerField(null=True, blank=True)
+    depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    clarity = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # The revision block as the post-meta box shows it.
+    revision_status = models.CharField(max_length=50, null=True, blank=True, db_index=True)
+    version = models.CharField(max_length=40, null=True, blank=True, help_text="MAJOR.MINOR.PATCH")
+    last_reviewed = models.DateField(null=True, blank=True)
+
+    # Flags, NULL when the document has no flags record.
+    ai_generated_style = models.BooleanField(null=True, blank=True)
+    has_images = models.BooleanField(null=True, blank=True)
+    image_heavy = models.BooleanField(null=True, blank=True)
+    needs_human_review = models.BooleanField(null=True, blank=True)
+
+    # Parts read whole with the article.
+    outline = models.JSONField(null=True, blank=True, help_text="context, problem, stack, recommended_action")
+    payload = models.JSONField(
+        null=True, blank=True, help_text="source_id, generator, paragraphs, scenario, seed"
+    )
+    checklist = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Unknown meta entries, key -> list of values."
+    )
+    body = models.JSONField(default=list, blank=True, help_text="Typed body blocks in order.")
+    body_text = models.TextField(blank=True, help_text="The body exactly as written.")
+
+    # Tags and entities, ordered per article.
+    tags = models.ManyToManyField(Tag, through="ArticleTag", related_name="articles")
+    entities = models.ManyToManyField(Entity, through="ArticleEntity", related_name="articles")
+
+    # Workflow and import bookkeeping.
+    state = models.CharField(max_length=20, choices=ArticleState.choices, default=ArticleState.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="When it first went live.")
+    source_digest = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="SHA-256 of the last imported, normalised text."
+    )
+    source_version = models.CharField(
+        max_length=40, blank=True, help_text="Revision version of the last imported document."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-published_at", "-id"], name="article_live_latest"),
+            models.Index(fields=["title"], name="article_title"),
+            models.Index(fields=["view_count"], name="article_view_count"),
+            models.Index(fields=["reading_time"], name="article_reading_time"),
+            models.Index(fields=["last_reviewed"], name="article_last_reviewed"),
+            models.Index(fields=["quality"], name="article_quality"),
+            models.Index(fields=["freshness"], name="article_freshness"),
+            models.Index(fields=["depth"], name="article_depth"),
+            models.Index(fields=["clarity"], name="article_clarity"),
+            models.Index(fields=["needs_human_review", "state"], name="article_review_queue"),
+        ]
+        constraints = [
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lte": 100}),
+                    name=f"article_{name}_0_100",
+                )
+                for name in SCORE_FIELDS
+            ),
+            models.CheckConstraint(condition=~Q(reference=""), name="article_reference_not_empty"),
+            models.CheckConstraint(condition=~Q(slug=""), name="article_slug_not_empty"),
+            models.CheckConstraint(condition=Q(state__in=ArticleState.values), name="article_state_valid"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == ArticleState.PUBLISHED
+
+
+class ArticleTag(models.Model):
+    """An article's stack or tool tag, at its position in the document's list."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="article_tags")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "tag"], name="articletag_unique"),
+        ]
+        indexes = [models.Index(fields=["tag", "article"], name="articletag_by_tag")]
+
+    def __str__(self):
+        return f"{self.article_id} #{self.position}: {self.tag_id}"
+
+
+class ArticleEntity(models.Model):
+    """An entity an article names, at its position in the document's list."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_entities")
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="article_entities")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        verbose_name_plural = "article entities"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "entity"], name="articleentity_unique"),
+        ]
+        indexes = [models.Index(fields=["entity", "article"], name="articleentity_by_entity")]
+
+    def __str__(self):
+        return f"{self.article_id} #{self.position}: {self.entity_id}"
+
+
+def image_upload_to(instance, filename):
+    return f"articles/{instance.article_id}/{filename}"
+
+
+class ImageSource(models.Model):
+    """One of an article's image sources, in document order, with an optional uploaded copy."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="image_sources")
+    position = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, help_text="http or https only.")
+    caption = models.TextField(blank=True)
+    image = models.ImageField(
+        upload_to=image_upload_to, width_field="width", height_field="height", null=True, blank=True
+    )
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "position"], name="imagesource_unique_position"),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="imagesource_url_http",
+            ),
+        ]
+
+    def __str__(self):
+        return self.caption or self.url
