@@ -59,3 +59,15 @@ def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[t
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def analyze(models: Sequence[type[Model]]) -> None:
+    """Refresh the planner's statistics of these tables after a bulk load.
+
+    Without it, a table that grew from nothing is planned as if it were still tiny (or never
+    analysed, where autovacuum is off) and lookups by indexed columns turn into full scans.
+    """
+    connection = connections[router.db_for_write(models[0])]
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

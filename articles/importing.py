@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import parse_workers
-from articles.bulk import bulk_insert, bulk_insert_rows
+from articles.bulk import analyze, bulk_insert, bulk_insert_rows
 from articles.content import article_field_values, content_from_page, is_live_eligible, validate_content
 from articles.content import version_key as _version_key
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
@@ -32,6 +32,9 @@ from articles.parsing import MAX_DOCUMENT_BYTES, Problem, normalize_text, parse_
 logger = logging.getLogger(__name__)
 
 OUTCOMES = ("created", "updated", "unchanged", "stale", "failed")
+# Statistics are refreshed after the first ANALYZE_FIRST_AT written documents, then each time
+# the written count doubles, and at the end of a run that wrote that many.
+ANALYZE_FIRST_AT = 1000
 SLUG_MAX = 200
 
 
@@ -184,6 +187,8 @@ class Importer:
         self.batch_size = batch_size
         self.user = user
         self.workers = workers
+        self._written = 0
+        self._analyze_at = ANALYZE_FIRST_AT
         self._tag_ids: dict[tuple[str, str], int] = {}
         self._entity_ids: dict[tuple[str, str], int] = {}
 
@@ -197,10 +202,17 @@ class Importer:
         on_result: Callable[[DocumentResult], None] | None = None,
     ) -> ImportReport:
         report = report or ImportReport()
+        analyzed_at = 0
         for batch in self._parsed_batches(sources):
             self._write_batch(batch)
             for item in batch:
                 self._report(item.result, report, on_result)
+            if self._written >= self._analyze_at:
+                # The tables doubled since the planner last looked: refresh its statistics.
+                _analyze_tables()
+                analyzed_at, self._analyze_at = self._written, self._written * 2
+        if self._written > analyzed_at and self._written >= ANALYZE_FIRST_AT:
+            _analyze_tables()
         return report
 
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
@@ -375,6 +387,7 @@ class Importer:
     def _write(self, items: list[_Item]) -> None:
         to_create = [item for item in items if item.result.outcome == "created"]
         to_update = [item for item in items if item.result.outcome == "updated"]
+        self._written += len(to_create) + len(to_update)
         if not to_create and not to_update:
             return
         now = timezone.now()
@@ -589,6 +602,12 @@ class Importer:
             rows = model.objects.filter(**{first: a, f"{second}__in": names}).values_list(first, second, "id")
             found.update({(x, y): pk for x, y, pk in rows})
         return found
+
+
+def _analyze_tables() -> None:
+    from releases.models import Revision
+
+    analyze([Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision])
 
 
 def _tag_slug(name: str) -> str:
