@@ -134,35 +134,44 @@ def validate_content(content: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def tag_names(article: Article) -> tuple[list[str], list[str]]:
+    """An article's stack and tool tag names in document order, from prefetched links."""
+    links = sorted(article.article_tags.all(), key=lambda link: link.position)
+    return (
+        [link.tag.name for link in links if link.tag.kind == "stack"],
+        [link.tag.name for link in links if link.tag.kind == "tool"],
+    )
+
+
+def revision_block(article: Article) -> dict[str, Any] | None:
+    """The post-meta box's revision record of an article, or None when it has none."""
+    if article.revision_status is None and article.version is None and article.last_reviewed is None:
+        return None
+    return {
+        "status": article.revision_status,
+        "version": article.version,
+        "last_reviewed": article.last_reviewed.isoformat() if article.last_reviewed else None,
+    }
+
+
 def content_from_article(article: Article) -> dict[str, Any]:
     """The content dict of a saved article, read from its row and prefetched parts."""
-    tags = sorted(article.article_tags.all(), key=lambda link: link.position)
+    stack, tools = tag_names(article)
     entities = sorted(article.article_entities.all(), key=lambda link: link.position)
     images = sorted(article.image_sources.all(), key=lambda image: image.position)
     has_scores = any(getattr(article, name) is not None for name in SCORE_FIELDS)
     has_flags = any(getattr(article, name) is not None for name in FLAG_FIELDS)
-    has_revision = any(
-        v is not None for v in (article.revision_status, article.version, article.last_reviewed)
-    )
     content = {name: getattr(article, name) for name in _SAME_NAME}
     content.update(
         reference=article.reference,
         hash=article.source_hash,
-        stack=[link.tag.name for link in tags if link.tag.kind == "stack"],
-        tools=[link.tag.name for link in tags if link.tag.kind == "tool"],
+        stack=stack,
+        tools=tools,
         entities=[{"name": link.entity.name, "type": link.entity.type} for link in entities],
         image_sources=[{"source": i.source, "url": i.url, "caption": i.caption} for i in images],
         scores={name: getattr(article, name) for name in SCORE_FIELDS} if has_scores else None,
         flags={name: getattr(article, name) for name in FLAG_FIELDS} if has_flags else None,
-        revision=(
-            {
-                "status": article.revision_status,
-                "version": article.version,
-                "last_reviewed": article.last_reviewed.isoformat() if article.last_reviewed else None,
-            }
-            if has_revision
-            else None
-        ),
+        revision=revision_block(article),
     )
     return {key: content[key] for key in CONTENT_KEYS}
 

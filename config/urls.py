@@ -2,11 +2,22 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
 
+from articles.api.views import ArticleViewSet
 from config.health import health
+from releases.api import ArticleRevisionsView
+
+router = DefaultRouter()
+router.register("articles", ArticleViewSet, basename="article")
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/articles/<slug:slug>/revisions/", ArticleRevisionsView.as_view(), name="article-revisions"),
+    path("api/", include(router.urls)),
     path("", include("articles.urls")),
 ]

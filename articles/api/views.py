@@ -1,0 +1,199 @@
+"""The meta API: thin views over the selectors and the import service."""
+
+from django.db.models import F, Prefetch
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import parsers, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from articles.api.filters import ArticleFilter
+from articles.api.serializers import (
+    ArticleDetailSerializer,
+    ArticleMetaSerializer,
+    ArticleSummarySerializer,
+    ImportResultSerializer,
+    SimilarSerializer,
+)
+from articles.content import revision_block, tag_names
+from articles.importing import import_document
+from articles.models import Article, ArticleEntity, ArticleTag
+from articles.selectors import article_meta, similar_articles
+
+META_SIMILAR = 5
+
+
+class ArticlePagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class PlainTextParser(parsers.BaseParser):
+    """A request body of ``text/plain``, handed on as bytes: the importer decodes it."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+class HttpCachingMixin:
+    """Validators and cache headers: anonymous reads are public, signed-in ones private.
+
+    ETags come from ConditionalGetMiddleware (a digest of the body), which also answers 304.
+    """
+
+    public_max_age = 60
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            if request.user.is_authenticated:
+                response["Cache-Control"] = "private, no-cache"
+            else:
+                response["Cache-Control"] = f"public, max-age={self.public_max_age}"
+            last_modified = getattr(self, "last_modified", None)
+            if last_modified is not None:
+                response["Last-Modified"] = http_date(last_modified.timestamp())
+        # Anonymous answers are public and differ from staff ones: caches must key on credentials.
+        patch_vary_headers(response, ("Accept", "Cookie", "Authorization"))
+        return response
+
+
+def with_content(queryset):
+    """Prefetch what ``article_meta`` reads: three queries for any number of articles.
+
+    Tags and entities come with their link rows (one join each) instead of one more query each.
+    """
+    return queryset.prefetch_related(
+        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag")),
+        Prefetch("article_entities", queryset=ArticleEntity.objects.select_related("entity")),
+        "image_sources",
+    )
+
+
+FIELDS_PARAMETER = OpenApiParameter(
+    "fields",
+    OpenApiTypes.STR,
+    enum=["full"],
+    description="'full' makes each list item the whole meta JSON (with similar posts) "
+    "instead of the summary.",
+)
+INCLUDE_PARAMETER = OpenApiParameter(
+    "include", OpenApiTypes.STR, enum=["body"], description="'body' adds the body blocks."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List articles",
+        description="Live articles for anonymous clients; every article for staff.",
+        parameters=[FIELDS_PARAMETER],
+        responses=ArticleSummarySerializer(many=True),
+    ),
+    retrieve=extend_schema(
+        summary="An article's meta JSON", parameters=[INCLUDE_PARAMETER], responses=ArticleDetailSerializer
+    ),
+)
+class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filterset_class = ArticleFilter
+    pagination_class = ArticlePagination
+    permission_classes = [permissions.AllowAny]
+
+    def get_queryset(self):
+        queryset = Article.objects.visible_to(self.request.user)
+        if self.action == "list":
+            queryset = queryset.order_by(F("published_at").desc(nulls_last=True), "-id")
+            if self._full_list():
+                return with_content(queryset)
+            tags = ArticleTag.objects.select_related("tag")
+            return queryset.prefetch_related(Prefetch("article_tags", queryset=tags))
+        return queryset
+
+    def _full_list(self) -> bool:
+        return self.request.query_params.get("fields") == "full"
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if self._full_list():
+            similar = similar_articles([article.id for article in page], limit=META_SIMILAR)
+            items = [article_meta(article, similar=similar[article.id]) for article in page]
+            data = ArticleMetaSerializer(items, many=True).data
+        else:
+            data = ArticleSummarySerializer([_summary(article) for article in page], many=True).data
+        self.last_modified = max((article.updated_at for article in page), default=None)
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        article = self._get_article()
+        similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
+        include_body = request.query_params.get("include") == "body"
+        serializer = ArticleDetailSerializer(
+            article_meta(article, similar=similar), context={"include_body": include_body}
+        )
+        self.last_modified = article.updated_at
+        return Response(serializer.data)
+
+    @extend_schema(summary="Similar live articles, best first", responses=SimilarSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def similar(self, request, slug=None):
+        article = self.get_object()
+        return Response(SimilarSerializer(similar_articles([article.id])[article.id], many=True).data)
+
+    @extend_schema(
+        summary="Import one page-text document",
+        description="Staff only. The body is one document as text/plain. 201 when it created an "
+        "article, 200 when it updated one or changed nothing, 400 when it failed.",
+        request={"text/plain": OpenApiTypes.STR},
+        responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[PlainTextParser],
+        permission_classes=[permissions.IsAdminUser],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_(self, request):
+        data = request.data if isinstance(request.data, bytes) else b""
+        result = import_document(data, path="<request>", user=request.user)
+        code = {"created": status.HTTP_201_CREATED, "failed": status.HTTP_400_BAD_REQUEST}.get(
+            result.outcome, status.HTTP_200_OK
+        )
+        return Response(ImportResultSerializer(result.as_dict()).data, status=code)
+
+    def _get_article(self) -> Article:
+        queryset = with_content(self.get_queryset())
+        article = queryset.filter(slug=self.kwargs["slug"]).first()
+        if article is None:
+            raise NotFound("No article has that slug.")
+        return article
+
+
+def _summary(article: Article) -> dict:
+    stack, tools = tag_names(article)
+    return {
+        "slug": article.slug,
+        "url": article.get_absolute_url(),
+        "reference": article.reference,
+        "title": article.title,
+        "site": article.site,
+        "state": article.state,
+        "topic": article.topic,
+        "difficulty": article.difficulty,
+        "reading_time": article.reading_time,
+        "stack": stack,
+        "tools": tools,
+        "revision": revision_block(article),
+        "published_at": article.published_at,
+    }
