@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import parse_workers
-from articles.bulk import analyze, bulk_insert, bulk_insert_rows
+from articles.bulk import analyze, bulk_insert
 from articles.content import article_field_values, content_from_page, is_live_eligible, validate_content
 from articles.content import version_key as _version_key
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
 from articles.parsing import MAX_DOCUMENT_BYTES, Problem, normalize_text, parse_page
+from articles.writing import PartsWriter
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +190,7 @@ class Importer:
         self.workers = workers
         self._written = 0
         self._analyze_at = ANALYZE_FIRST_AT
-        self._tag_ids: dict[tuple[str, str], int] = {}
-        self._entity_ids: dict[tuple[str, str], int] = {}
+        self.parts = PartsWriter()
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -349,7 +349,7 @@ class Importer:
         """Decide created / updated / unchanged / stale for each item against the database."""
         references = [item.content["reference"] for item in items]
         existing_qs = Article.objects.filter(reference__in=references).only(
-            "id", "reference", "slug", "state", "source_digest", "source_version", "published_at"
+            "id", "reference", "slug", "state", "source_digest", "source_version", "published_at", "edited_at"
         )
         if lock:
             existing_qs = existing_qs.select_for_update()
@@ -415,50 +415,68 @@ class Importer:
                 item.result.slug = article.slug
                 item.result.article_id = article.id
                 revisions.append((article, item.content, article.state))
-            self._write_parts(
+            self.parts.write(
                 [(article, item.content) for item, article in zip(to_create, articles, strict=True)]
             )
 
+        conflicts: set[int] = set()
         if to_update:
             rewritten = []
             for item in to_update:
                 article = item.article
-                live_now = article.state == ArticleState.PUBLISHED
                 eligible = is_live_eligible(item.content)
                 bookkeeping = {
                     "source_digest": item.digest,
                     "source_version": (item.content.get("revision") or {}).get("version") or "",
                     "updated_at": now,
                 }
-                if live_now and not eligible:
-                    # Readers keep the live version; the new text waits for review as a draft.
+                held = self._held_reason(article, eligible)
+                if held:
+                    # Readers keep what they see and editors keep their work: the new text waits
+                    # as a draft revision for a reviewer.
+                    if article.edited_at is not None:
+                        conflicts.add(article.id)
+                    if article.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED):
+                        bookkeeping["pending_state"] = ArticleState.DRAFT
+                    else:
+                        bookkeeping["state"] = ArticleState.DRAFT
                     Article.objects.filter(pk=article.pk).update(**bookkeeping)
                     revisions.append((article, item.content, ArticleState.DRAFT))
                     item.result.warnings.append(
-                        {
-                            "path": item.source.path,
-                            "line": None,
-                            "field": "revision",
-                            "message": "the new text needs review: kept as a draft revision; "
-                            "the live version is unchanged",
-                        }
+                        {"path": item.source.path, "line": None, "field": "revision", "message": held}
                     )
                     continue
                 state = ArticleState.PUBLISHED if eligible else ArticleState.DRAFT
                 values = {**article_field_values(item.content), **bookkeeping, "state": state}
-                if eligible and article.published_at is None:
-                    values["published_at"] = now
+                if eligible:
+                    values["pending_state"] = None
+                    if article.published_at is None:
+                        values["published_at"] = now
                 Article.objects.filter(pk=article.pk).update(**values)
                 for name, value in values.items():
                     setattr(article, name, value)
                 rewritten.append((article, item.content))
                 revisions.append((article, item.content, state))
             if rewritten:
-                self._replace_parts(rewritten)
+                self.parts.replace(rewritten)
 
         from releases.services import revisions_record_import
 
-        revisions_record_import(revisions, author=self.user)
+        revisions_record_import(revisions, author=self.user, conflicts=conflicts)
+
+    @staticmethod
+    def _held_reason(article: Article, eligible: bool) -> str:
+        """Why a changed document must not replace the article's row, or '' when it may."""
+        if article.edited_at is not None:
+            return (
+                "editors have unpublished changes to this article: the new text is kept as a draft "
+                "revision flagged as a conflict; nothing was overwritten"
+            )
+        if article.state == ArticleState.ARCHIVED:
+            return "the article is archived: the new text is kept as a draft revision for review"
+        if article.state == ArticleState.PUBLISHED and not eligible:
+            return "the new text needs review: kept as a draft revision; the live version is unchanged"
+        return ""
 
     def _new_slugs(self, contents: list[dict]) -> list[str]:
         """Slugs from titles, unique against the database and within the batch.
@@ -485,133 +503,11 @@ class Importer:
             slugs.append(unique)
         return slugs
 
-    def _replace_parts(self, pairs: list[tuple[Article, dict]]) -> None:
-        """Rewrite tags, entities and images of updated articles, keeping uploaded image files."""
-        ids = [article.id for article, _ in pairs]
-        uploads = {
-            (image.article_id, image.url, image.caption): (image.image.name, image.width, image.height)
-            for image in ImageSource.objects.filter(article_id__in=ids).exclude(image="")
-            if image.image
-        }
-        ArticleTag.objects.filter(article_id__in=ids).delete()
-        ArticleEntity.objects.filter(article_id__in=ids).delete()
-        ImageSource.objects.filter(article_id__in=ids).delete()
-        self._write_parts(pairs, uploads)
-
-    def _write_parts(self, pairs: list[tuple[Article, dict]], uploads=None) -> None:
-        uploads = uploads or {}
-        tag_ids = self._resolve_tags(pairs)
-        entity_ids = self._resolve_entities(pairs)
-        links, entity_links, images = [], [], []
-        for article, content in pairs:
-            seen = set()
-            for kind, key in ((Tag.Kind.STACK, "stack"), (Tag.Kind.TOOL, "tools")):
-                for position, name in enumerate(content.get(key) or []):
-                    tag_id = tag_ids[(kind, name)]
-                    if tag_id not in seen:
-                        seen.add(tag_id)
-                        links.append((article.id, tag_id, position))
-            seen = set()
-            for position, entity in enumerate(content.get("entities") or []):
-                entity_id = entity_ids[(entity["type"], entity["name"])]
-                if entity_id not in seen:
-                    seen.add(entity_id)
-                    entity_links.append((article.id, entity_id, position))
-            for position, image in enumerate(content.get("image_sources") or []):
-                caption = image.get("caption") or ""
-                upload, width, height = uploads.get((article.id, image["url"], caption), ("", None, None))
-                images.append(
-                    (
-                        article.id,
-                        position,
-                        image.get("source") or "",
-                        image["url"],
-                        caption,
-                        upload,
-                        width,
-                        height,
-                    )
-                )
-        bulk_insert_rows(ArticleTag, ("article_id", "tag_id", "position"), links)
-        bulk_insert_rows(ArticleEntity, ("article_id", "entity_id", "position"), entity_links)
-        bulk_insert_rows(
-            ImageSource,
-            ("article_id", "position", "source", "url", "caption", "image", "width", "height"),
-            images,
-        )
-
-    def _resolve_tags(self, pairs) -> dict[tuple[str, str], int]:
-        wanted = {
-            (kind, name)
-            for _, content in pairs
-            for kind, key in ((Tag.Kind.STACK, "stack"), (Tag.Kind.TOOL, "tools"))
-            for name in content.get(key) or []
-        }
-        return self._resolve(
-            Tag,
-            self._tag_ids,
-            wanted,
-            lambda kind, name: Tag(kind=kind, name=name, slug=_tag_slug(name)),
-            ("kind", "name"),
-        )
-
-    def _resolve_entities(self, pairs) -> dict[tuple[str, str], int]:
-        wanted = {
-            (entity["type"], entity["name"])
-            for _, content in pairs
-            for entity in content.get("entities") or []
-        }
-        return self._resolve(
-            Entity,
-            self._entity_ids,
-            wanted,
-            lambda type_, name: Entity(type=type_, name=name, slug=_tag_slug(name)),
-            ("type", "name"),
-        )
-
-    def _resolve(self, model, cache, wanted, build, key_fields):
-        """Ids of shared rows, creating missing ones; safe against a concurrent importer."""
-        missing = wanted - cache.keys()
-        if missing:
-            found = self._lookup(model, key_fields, missing)
-            absent = missing - found.keys()
-            if absent:
-                model.objects.bulk_create([build(*key) for key in sorted(absent)], ignore_conflicts=True)
-                found.update(self._lookup(model, key_fields, absent))
-            still = missing - found.keys()
-            if still:
-                # Same name slugifying to a taken slug: fall back to a slug with a short digest.
-                for key in sorted(still):
-                    row = build(*key)
-                    row.slug = f"{row.slug[:200]}-{hashlib.sha1(key[1].encode()).hexdigest()[:8]}"
-                    row.save()
-                    found[key] = row.pk
-            # Only after the transaction commits may ids enter the run-wide cache.
-            transaction.on_commit(lambda found=found: cache.update(found))
-            return {**cache, **found}
-        return cache
-
-    @staticmethod
-    def _lookup(model, key_fields, keys) -> dict[tuple[str, str], int]:
-        first, second = key_fields
-        found = {}
-        by_first: dict[str, list[str]] = {}
-        for a, b in keys:
-            by_first.setdefault(a, []).append(b)
-        for a, names in by_first.items():
-            rows = model.objects.filter(**{first: a, f"{second}__in": names}).values_list(first, second, "id")
-            found.update({(x, y): pk for x, y, pk in rows})
-        return found
-
 
 def _analyze_tables() -> None:
     from releases.models import Revision
 
     analyze([Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision])
-
-
-def _tag_slug(name: str) -> str:
-    return slugify(name)[:200] or hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
 def import_documents(

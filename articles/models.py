@@ -146,7 +146,23 @@ class Article(models.Model):
     entities = models.ManyToManyField(Entity, through="ArticleEntity", related_name="articles")
 
     # Workflow and import bookkeeping.
-    state = models.CharField(max_length=20, choices=ArticleState.choices, default=ArticleState.DRAFT)
+    state = models.CharField(
+        max_length=20,
+        choices=ArticleState.choices,
+        default=ArticleState.DRAFT,
+        help_text="State of the content on this row: published (live), archived, or the review state "
+        "of an article that was never published.",
+    )
+    pending_state = models.CharField(
+        max_length=20,
+        choices=ArticleState.choices,
+        null=True,
+        blank=True,
+        help_text="Review state of unpublished changes to a live or archived article; empty when none.",
+    )
+    edited_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an editor last changed content that is not published yet."
+    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="When it first went live.")
     source_digest = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="SHA-256 of the last imported, normalised text."
@@ -172,6 +188,7 @@ class Article(models.Model):
             models.Index(fields=["depth"], name="article_depth"),
             models.Index(fields=["clarity"], name="article_clarity"),
             models.Index(fields=["needs_human_review", "state"], name="article_review_queue"),
+            models.Index(fields=["pending_state"], name="article_pending_state"),
         ]
         constraints = [
             *(

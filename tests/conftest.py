@@ -50,3 +50,40 @@ def run_python(args: list[str], env: dict[str, str | None] | None = None, timeou
 @pytest.fixture
 def sample_text() -> str:
     return SAMPLE_PATH.read_text(encoding="utf-8")
+
+
+def _user_in_group(django_user_model, username: str, group: str | None, **extra):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=username, password="pw-" + username, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A member of the Editors group (staff, so the admin lets them in)."""
+    return _user_in_group(django_user_model, "edith", "Editors", is_staff=True)
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    """A member of the Reviewers group."""
+    return _user_in_group(django_user_model, "rita", "Reviewers", is_staff=True)
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser(username="root", password="pw-root")
+
+
+@pytest.fixture
+def sample_article(db, sample_text):
+    """The sample document imported: a live article at version 1.5.4."""
+    from articles.importing import import_document
+    from articles.models import Article
+
+    result = import_document(sample_text.encode(), path="sample.txt")
+    assert result.outcome == "created", result.errors
+    return Article.objects.get(pk=result.article_id)
