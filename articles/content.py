@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 
 from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article
-from articles.parsing import ParsedPage, Problem
+from articles.parsing import ParsedPage, Problem, check_url
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
 VERSION_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$")
@@ -127,6 +127,9 @@ def validate_content(content: dict[str, Any]) -> list[Problem]:
         if not entity.get("name") or not entity.get("type"):
             problems.append(Problem(None, f"entities[{index}]", "needs both a name and a type"))
     for index, image in enumerate(content.get("image_sources") or [], start=1):
+        url, message = check_url(image.get("url") or "")
+        if url is None:
+            problems.append(Problem(None, f"image sources[{index}].url", message))
         if len(image.get("url") or "") > 2000:
             problems.append(Problem(None, f"image sources[{index}].url", "is longer than 2000 characters"))
         if len(image.get("source") or "") > 200:

@@ -320,11 +320,11 @@ def _check_value(kind: str, value: str) -> tuple[object, str]:
         except ValueError:
             return None, f"{_short(value)} is not a real calendar date"
     if kind == "url":
-        return _check_url(value)
+        return check_url(value)
     return value, ""
 
 
-def _check_url(value: str) -> tuple[str | None, str]:
+def check_url(value: str) -> tuple[str | None, str]:
     """Accept only absolute http(s) URLs with a host and no whitespace."""
     message = f"expected an absolute http or https URL, got {_short(value)}"
     if any(char.isspace() for char in value):

@@ -7,10 +7,11 @@ from rest_framework.routers import DefaultRouter
 
 from articles.api.views import ArticleViewSet
 from config.health import health
-from releases.api import ArticleRevisionsView
+from releases.api import ArticleRevisionsView, ArticleWorkflowViewSet
 
 router = DefaultRouter()
 router.register("articles", ArticleViewSet, basename="article")
+router.register("articles", ArticleWorkflowViewSet, basename="article-workflow")
 
 urlpatterns = [
     path("health", health, name="health"),

@@ -1,11 +1,14 @@
-"""API views of the releases app."""
+"""API views of the releases app: revision history and the workflow actions."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
 
 from articles.api.serializers import RevisionSerializer
 from articles.models import Article
+from releases import services
 from releases.selectors import revisions_for
 
 
@@ -19,3 +22,199 @@ class ArticleRevisionsView(generics.ListAPIView):
     def get_queryset(self):
         article = get_object_or_404(Article.objects.visible_to(self.request.user), slug=self.kwargs["slug"])
         return revisions_for(article)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+
+
+class RequiredNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, help_text="Why; required, kept in the audit trail.")
+
+
+class PublishSerializer(RequiredNoteSerializer):
+    bump = serializers.ChoiceField(choices=services.BUMPS, default="patch", help_text="Which part to bump.")
+
+
+class RollbackSerializer(RequiredNoteSerializer):
+    version = serializers.CharField(help_text="An earlier published version, e.g. 1.5.4.")
+
+
+class WorkflowResultSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    state = serializers.CharField(help_text="State of the live row: published, archived, or a review state.")
+    review_state = serializers.CharField(help_text="State of the changes a reviewer works with.")
+    version = serializers.CharField(allow_null=True, help_text="The live version.")
+    revision = RevisionSerializer(allow_null=True, help_text="The revision the action made, if any.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="A note or a value is missing or invalid."),
+    403: OpenApiResponse(ErrorSerializer, description="Your role may not do this."),
+    404: OpenApiResponse(ErrorSerializer, description="No such article (for you)."),
+    409: OpenApiResponse(ErrorSerializer, description="Not allowed in the article's state, or a conflict."),
+}
+
+
+def workflow_response(article: Article, revision=None, status: int = 200) -> Response:
+    data = WorkflowResultSerializer(
+        {
+            "slug": article.slug,
+            "state": article.state,
+            "review_state": services.review_state(article),
+            "version": article.version,
+            "revision": revision,
+        }
+    ).data
+    return Response(data, status=status)
+
+
+def error_response(error: services.WorkflowError) -> Response:
+    body = {"detail": error.message}
+    if getattr(error, "problems", None):
+        body["problems"] = error.problems
+    return Response(body, status=error.status)
+
+
+class ArticleWorkflowViewSet(viewsets.GenericViewSet):
+    """Workflow actions on one article. Permissions and states are checked by the services."""
+
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return Article.objects.visible_to(self.request.user)
+
+    def _run(self, serializer_class, call):
+        article = self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        if not serializer.is_valid():
+            first = next(iter(serializer.errors.items()))
+            detail = f"{first[0]}: {first[1][0]}"
+            return Response({"detail": detail, "errors": serializer.errors}, status=400)
+        try:
+            outcome = call(article, serializer.validated_data)
+        except services.WorkflowError as error:
+            return error_response(error)
+        revision = outcome if hasattr(outcome, "number") else None
+        article.refresh_from_db()
+        return workflow_response(article, revision)
+
+    @extend_schema(
+        summary="Submit the draft for review",
+        request=NoteSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, slug=None):
+        return self._run(
+            NoteSerializer,
+            lambda article, data: services.article_submit(
+                article=article, user=request.user, note=data.get("note", "")
+            ),
+        )
+
+    @extend_schema(
+        summary="Approve the changes in review",
+        request=NoteSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, slug=None):
+        return self._run(
+            NoteSerializer,
+            lambda article, data: services.article_approve(
+                article=article, user=request.user, note=data.get("note", "")
+            ),
+        )
+
+    @extend_schema(
+        summary="Send the changes back with a note",
+        request=RequiredNoteSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, slug=None):
+        return self._run(
+            RequiredNoteSerializer,
+            lambda article, data: services.article_request_changes(
+                article=article, user=request.user, note=data["note"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Publish the approved changes with a version bump",
+        request=PublishSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, slug=None):
+        return self._run(
+            PublishSerializer,
+            lambda article, data: services.article_publish(
+                article=article, user=request.user, note=data["note"], bump=data["bump"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Restore an earlier published version",
+        request=RollbackSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, slug=None):
+        return self._run(
+            RollbackSerializer,
+            lambda article, data: services.article_rollback(
+                article=article, user=request.user, version=data["version"], note=data["note"]
+            ),
+        )
+
+    @extend_schema(
+        summary="Take the article down (kept; publish again to restore)",
+        request=RequiredNoteSerializer,
+        responses={200: WorkflowResultSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, slug=None):
+        return self._run(
+            RequiredNoteSerializer,
+            lambda article, data: services.article_archive(
+                article=article, user=request.user, note=data["note"]
+            ),
+        )
+
+
+def article_patch(request, article: Article, changes: dict, if_match: str | None, current_etag) -> Response:
+    """PATCH /api/articles/{slug}/: edit the pending draft; live content stays as it is.
+
+    ``if_match`` is the ETag the client read; ``current_etag()`` gives the article's ETag now.
+    """
+    base_number = None
+    latest = services.latest_revision(article)
+    if if_match:
+        if if_match.strip() not in ("*", current_etag()):
+            return Response(
+                {
+                    "detail": "The article changed since you read it (If-Match does not match its ETag). "
+                    "Read it again and reapply your changes."
+                },
+                status=409,
+            )
+        base_number = latest.number if latest else None
+    content = {**services.pending_content(article), **changes}
+    try:
+        revision = services.article_edit(
+            article=article, user=request.user, content=content, base_number=base_number
+        )
+    except services.WorkflowError as error:
+        return error_response(error)
+    article.refresh_from_db()
+    return workflow_response(article, revision)

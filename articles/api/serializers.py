@@ -169,3 +169,38 @@ class ImportResultSerializer(serializers.Serializer):
     slug = serializers.CharField(allow_null=True)
     warnings = ProblemSerializer(many=True)
     errors = ProblemSerializer(many=True)
+
+
+class ContentEditSerializer(serializers.Serializer):
+    """Fields an editor may change through PATCH; each is optional and typed like the meta JSON."""
+
+    title = serializers.CharField(max_length=500)
+    topic = serializers.CharField(allow_null=True)
+    summary = serializers.CharField(allow_null=True)
+    brief = serializers.CharField(allow_null=True)
+    outline = OutlineSerializer(allow_null=True)
+    stack = serializers.ListField(child=serializers.CharField(max_length=200))
+    tools = serializers.ListField(child=serializers.CharField(max_length=200))
+    code_language = serializers.CharField(allow_null=True, max_length=50)
+    difficulty = serializers.CharField(allow_null=True, max_length=50)
+    reading_time = serializers.IntegerField(allow_null=True, min_value=0, max_value=2_147_483_647)
+    view_count = serializers.IntegerField(allow_null=True, min_value=0, max_value=2**63 - 1)
+    scores = ScoresSerializer(allow_null=True)
+    revision = RevisionBlockSerializer(allow_null=True)
+    hash = serializers.CharField(allow_null=True, max_length=200)
+    flags = FlagsSerializer(allow_null=True)
+    checklist = serializers.ListField(child=serializers.CharField())
+    entities = EntitySerializer(many=True)
+    image_sources = ImageSourceSerializer(many=True)
+    payload = PayloadSerializer(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    extra = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    body = BodyBlockSerializer(many=True)
+    body_text = serializers.CharField(allow_blank=True)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        revision = values.get("revision")
+        if revision and revision.get("last_reviewed") is not None:
+            values["revision"] = {**revision, "last_reviewed": revision["last_reviewed"].isoformat()}
+        return values

@@ -1,5 +1,7 @@
 """The meta API: thin views over the selectors and the import service."""
 
+import hashlib
+
 from django.db.models import F, Prefetch
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
@@ -7,8 +9,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import parsers, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from articles.api.filters import ArticleFilter
@@ -16,6 +19,7 @@ from articles.api.serializers import (
     ArticleDetailSerializer,
     ArticleMetaSerializer,
     ArticleSummarySerializer,
+    ContentEditSerializer,
     ImportResultSerializer,
     SimilarSerializer,
 )
@@ -101,6 +105,7 @@ INCLUDE_PARAMETER = OpenApiParameter(
     ),
 )
 class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
+    http_method_names = ["get", "head", "options", "patch", "post"]
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     filterset_class = ArticleFilter
@@ -134,13 +139,52 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         article = self._get_article()
-        similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
-        include_body = request.query_params.get("include") == "body"
-        serializer = ArticleDetailSerializer(
-            article_meta(article, similar=similar), context={"include_body": include_body}
-        )
+        data = self._detail_data(article)
         self.last_modified = article.updated_at
-        return Response(serializer.data)
+        response = Response(data)
+        response["ETag"] = _detail_etag(article, data)
+        return response
+
+    @extend_schema(
+        summary="Edit the article's draft (editors)",
+        description="Changes become a new draft revision; readers keep the live version until a "
+        "reviewer publishes. Send If-Match with the ETag you read to refuse the edit (409) when "
+        "someone changed the article since; without it the edit applies to the latest draft.",
+        request=ContentEditSerializer,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def partial_update(self, request, *args, **kwargs):
+        from releases.api import article_patch  # releases builds on articles, not the other way
+
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        article = self._get_article()
+        serializer = ContentEditSerializer(data=request.data, partial=True)
+        unknown = sorted(set(request.data) - set(serializer.fields)) if isinstance(request.data, dict) else []
+        if unknown:
+            raise ValidationError({name: ["This field cannot be edited."] for name in unknown})
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data:
+            raise ValidationError({"detail": "Send at least one field to change."})
+        return article_patch(
+            request,
+            article,
+            dict(serializer.validated_data),
+            request.headers.get("If-Match"),
+            lambda: _detail_etag(article, self._detail_data(article)),
+        )
+
+    def _detail_data(self, article: Article) -> dict:
+        similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
+        include_body = self.request.query_params.get("include") == "body"
+        return ArticleDetailSerializer(
+            article_meta(article, similar=similar), context={"include_body": include_body}
+        ).data
 
     @extend_schema(summary="Similar live articles, best first", responses=SimilarSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -178,6 +222,13 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         if article is None:
             raise NotFound("No article has that slug.")
         return article
+
+
+def _detail_etag(article: Article, data: dict) -> str:
+    """The detail's ETag: its JSON and the article's last change (which drafts also touch)."""
+    digest = hashlib.md5(JSONRenderer().render(data), usedforsecurity=False)
+    digest.update(article.updated_at.isoformat().encode())
+    return f'"{digest.hexdigest()}"'
 
 
 def _summary(article: Article) -> dict:
