@@ -157,6 +157,13 @@ def revision_block(article: Article) -> dict[str, Any] | None:
     }
 
 
+def _image_dict(image) -> dict[str, Any]:
+    data = {"source": image.source or None, "url": image.url, "caption": image.caption or None}
+    if image.image:
+        data.update(upload=image.image.name, width=image.width, height=image.height)
+    return data
+
+
 def content_from_article(article: Article) -> dict[str, Any]:
     """The content dict of a saved article, read from its row and prefetched parts."""
     stack, tools = tag_names(article)
@@ -171,7 +178,7 @@ def content_from_article(article: Article) -> dict[str, Any]:
         stack=stack,
         tools=tools,
         entities=[{"name": link.entity.name, "type": link.entity.type} for link in entities],
-        image_sources=[{"source": i.source, "url": i.url, "caption": i.caption} for i in images],
+        image_sources=[_image_dict(image) for image in images],
         scores={name: getattr(article, name) for name in SCORE_FIELDS} if has_scores else None,
         flags={name: getattr(article, name) for name in FLAG_FIELDS} if has_flags else None,
         revision=revision_block(article),

@@ -999,6 +999,42 @@ def _check_characters(text: str, lines: list[str], errors: _Problems) -> None:
                 )
 
 
+def _link_figures(positioned, image_sources: list[dict], warnings: _Problems, line_offset: int) -> int:
+    """Point each figure at the image source with its caption; warn for captions matching none."""
+    captions: dict[str, int] = {}
+    for position, source in enumerate(image_sources):
+        caption = source.get("caption")
+        if isinstance(caption, str) and caption not in captions:
+            captions[caption] = position
+    figures = 0
+    for block, first, _ in positioned:
+        if block.kind != "figure":
+            continue
+        figures += 1
+        block.image = captions.get(block.caption)
+        if block.image is None:
+            warnings.add(
+                first + line_offset,
+                "body",
+                f"figure caption {_short(block.caption)} matches no image source caption in the meta",
+            )
+    return figures
+
+
+def parse_body(
+    body_text: str, *, code_language: str = "", image_sources: list[dict] | None = None
+) -> tuple[list[Block], list[Problem]]:
+    """Classify a body text into blocks the way documents are classified: (blocks, warnings).
+
+    Editors edit an article's body as text; this turns it back into typed blocks.
+    """
+    warnings = _Problems()
+    lines = normalize_text(body_text).split("\n")
+    positioned, _ = _parse_body(lines, code_language, warnings)
+    _link_figures(positioned, image_sources or [], warnings, line_offset=1)
+    return [block for block, _, _ in positioned], warnings.result("warnings")
+
+
 def parse_page(data: str | bytes) -> ParseResult:
     """Parse one page-text export.
 
@@ -1064,23 +1100,7 @@ def parse_page(data: str | bytes) -> ParseResult:
 
     language = meta.get("code_language") or ""
     positioned, body_text = _parse_body(lines[1:header], str(language), warnings)
-    captions: dict[str, int] = {}
-    for position, source in enumerate(meta.get("image_sources") or []):
-        caption = source.get("caption")
-        if isinstance(caption, str) and caption not in captions:
-            captions[caption] = position
-    figures = 0
-    for block, first, _ in positioned:
-        if block.kind != "figure":
-            continue
-        figures += 1
-        block.image = captions.get(block.caption)
-        if block.image is None:
-            warnings.add(
-                first + 2,
-                "body",
-                f"figure caption {_short(block.caption)} matches no image source caption in the meta",
-            )
+    figures = _link_figures(positioned, meta.get("image_sources") or [], warnings, line_offset=2)
     _check_flags(meta, entries, figures, warnings)
 
     if errors:

@@ -60,7 +60,10 @@ class PartsWriter:
                     entity_links.append((article.id, entity_id, position))
             for position, image in enumerate(content.get("image_sources") or []):
                 caption = image.get("caption") or ""
-                upload, width, height = uploads.get((article.id, image["url"], caption), ("", None, None))
+                if image.get("upload"):
+                    upload, width, height = image["upload"], image.get("width"), image.get("height")
+                else:
+                    upload, width, height = uploads.get((article.id, image["url"], caption), ("", None, None))
                 images.append(
                     (
                         article.id,

@@ -1,17 +1,388 @@
-"""Admin registration of the revision history (read-only: revisions are immutable)."""
+"""The editors' and reviewers' admin: articles, review queue, history, compare, audit trail.
 
-from django.contrib import admin
+Every change goes through releases.services: saving the article form makes a draft
+revision, and the buttons and bulk actions run the workflow transitions. Nothing here is
+ever deleted: archive takes an article down.
+"""
 
-from releases.models import Revision
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from articles.content import content_from_article, content_prefetch
+from articles.models import Article, ArticleState, Tag
+from releases import services
+from releases.compare import compare_contents
+from releases.forms import ArticleEditForm, NoteForm, PublishForm
+from releases.models import AuditEvent, ReviewQueueItem, Revision
+from releases.selectors import review_queue, revisions_for
+
+# action name -> (service, label, whether a note is required)
+ACTIONS = {
+    "submit": (services.article_submit, "Submit for review", False),
+    "approve": (services.article_approve, "Approve", False),
+    "request_changes": (services.article_request_changes, "Request changes", True),
+    "archive": (services.article_archive, "Archive", True),
+}
+
+
+class ReviewStateFilter(admin.SimpleListFilter):
+    title = "review state"
+    parameter_name = "review_state"
+
+    def lookups(self, request, model_admin):
+        return ArticleState.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(review_state=self.value())
+        return queryset
+
+
+class TagFilter(admin.SimpleListFilter):
+    kind = ""
+
+    def lookups(self, request, model_admin):
+        tags = Tag.objects.filter(kind=self.kind).annotate(n=Count("article_tags")).order_by("-n", "name")
+        return [(tag.slug, tag.name) for tag in tags[:30]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(article_tags__tag__kind=self.kind, article_tags__tag__slug=self.value())
+        return queryset
+
+
+class StackFilter(TagFilter):
+    title = "stack"
+    parameter_name = "stack"
+    kind = Tag.Kind.STACK
+
+
+class ToolFilter(TagFilter):
+    title = "tool"
+    parameter_name = "tool"
+    kind = Tag.Kind.TOOL
+
+
+def run_transition(request, article, action: str, note: str = "", **extra):
+    """Run one workflow action and tell the user how it went; True when it succeeded."""
+    try:
+        if action == "publish":
+            services.article_publish(article=article, user=request.user, note=note, **extra)
+        elif action == "rollback":
+            services.article_rollback(article=article, user=request.user, note=note, **extra)
+        else:
+            ACTIONS[action][0](article=article, user=request.user, note=note)
+    except services.WorkflowError as error:
+        messages.error(request, f"{article.title}: {error.message}")
+        return False
+    messages.success(request, f"{article.title}: done ({action.replace('_', ' ')}).")
+    return True
+
+
+class WorkflowAdminMixin:
+    """Bulk workflow actions that ask for a note (and a bump level) on an intermediate page."""
+
+    actions = ["bulk_submit", "bulk_approve", "bulk_request_changes", "bulk_publish"]
+
+    def _bulk(self, request, queryset, action, form_class=NoteForm, note_required=False):
+        if "apply" in request.POST:
+            form = form_class(request.POST, note_required=note_required)
+            if form.is_valid():
+                extra = {"bump": form.cleaned_data["bump"]} if "bump" in form.cleaned_data else {}
+                done = sum(
+                    run_transition(request, article, action, form.cleaned_data["note"], **extra)
+                    for article in queryset
+                )
+                messages.info(request, f"{done} of {queryset.count()} articles: {action.replace('_', ' ')}.")
+                return None
+        else:
+            form = form_class(note_required=note_required)
+        return render(
+            request,
+            "admin/releases/bulk_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{action.replace('_', ' ').capitalize()}: {queryset.count()} articles",
+                "articles": queryset,
+                "form": form,
+                "action": request.POST.get("action"),
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description="Submit selected articles for review")
+    def bulk_submit(self, request, queryset):
+        return self._bulk(request, queryset, "submit")
+
+    @admin.action(description="Approve selected articles")
+    def bulk_approve(self, request, queryset):
+        return self._bulk(request, queryset, "approve")
+
+    @admin.action(description="Request changes on selected articles (with a note)")
+    def bulk_request_changes(self, request, queryset):
+        return self._bulk(request, queryset, "request_changes", note_required=True)
+
+    @admin.action(description="Publish selected articles (with a note and a version bump)")
+    def bulk_publish(self, request, queryset):
+        return self._bulk(request, queryset, "publish", form_class=PublishForm, note_required=True)
+
+
+@admin.register(Article)
+class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    form = ArticleEditForm
+    change_form_template = "admin/releases/article_change_form.html"
+    list_display = [
+        "title",
+        "reference",
+        "state",
+        "pending_state",
+        "version",
+        "difficulty",
+        "site",
+        "updated_at",
+    ]
+    list_filter = ["state", "pending_state", "needs_human_review", "difficulty", "code_language", "site",
+                   StackFilter, ToolFilter]  # fmt: skip
+    search_fields = ["title", "reference", "topic"]
+    date_hierarchy = "updated_at"
+    fieldsets = [
+        (None, {"fields": ["title", "topic", "summary", "brief", "base_number"]}),
+        ("Outline", {"fields": ["outline_context", "outline_problem", "outline_stack",
+                                "outline_recommended_action"]}),
+        ("Tags and lists", {"fields": ["stack", "tools", "checklist", "notes", "entity_list"]}),
+        ("Meta", {"fields": [("code_language", "difficulty"), ("reading_time", "view_count"),
+                             "source_hash"]}),
+        ("Scores", {"fields": [("quality", "freshness", "depth", "clarity")]}),
+        ("Revision", {"fields": [("revision_status", "version", "last_reviewed")]}),
+        ("Flags", {"fields": [("ai_generated_style", "has_images", "image_heavy", "needs_human_review")]}),
+        ("Images", {"fields": ["image_list", ("upload_for", "upload")]}),
+        ("Body", {"fields": ["body_text"]}),
+        ("Payload and extra meta", {"fields": ["payload", "extra"], "classes": ["collapse"]}),
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False  # articles come from imports
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archive instead: nothing is ever lost
+
+    def save_model(self, request, obj, form, change):
+        form.store_upload()
+        try:
+            services.article_edit(
+                article=obj,
+                user=request.user,
+                content=form.content,
+                base_number=form.cleaned_data["base_number"],
+            )
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+            request.edit_refused = True
+
+    def save_related(self, request, form, formsets, change):
+        """Parts are part of the draft revision; nothing is written to the live rows."""
+
+    def response_change(self, request, obj):
+        if getattr(request, "edit_refused", False):
+            return HttpResponseRedirect(request.path)
+        messages.success(
+            request, "Saved as a draft revision. Readers see the live version until it is published."
+        )
+        return HttpResponseRedirect(request.path)
+
+    def log_change(self, request, obj, message):
+        """The audit trail records edits; Django's own log entry is not needed."""
+
+    def get_urls(self):
+        urls = [
+            path("<int:pk>/compare/", self.admin_site.admin_view(self.compare_view),
+                 name="articles_article_compare"),
+            path("<int:pk>/publish/", self.admin_site.admin_view(self.publish_view),
+                 name="articles_article_publish"),
+            path("<int:pk>/rollback/<int:number>/", self.admin_site.admin_view(self.rollback_view),
+                 name="articles_article_rollback"),
+            path("<int:pk>/workflow/<str:action>/", self.admin_site.admin_view(self.workflow_view),
+                 name="articles_article_workflow"),
+        ]  # fmt: skip
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        article = get_object_or_404(content_prefetch(Article.objects.all()), pk=object_id)
+        revisions = list(revisions_for(article))
+        live = services.live_revision(article)
+        extra = {
+            "live_content": content_from_article(article),
+            "revisions": revisions,
+            "live_number": live.number if live else None,
+            "review_state": services.review_state(article),
+            "audit_events": AuditEvent.objects.filter(article=article).select_related("user")[:20],
+            "workflow_actions": [(name, label) for name, (_, label, _) in ACTIONS.items()],
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _article(self, request, pk) -> Article:
+        article = get_object_or_404(Article, pk=pk)
+        if not self.has_view_permission(request, article):
+            raise PermissionDenied
+        return article
+
+    def compare_view(self, request, pk):
+        article = self._article(request, pk)
+        revisions = {revision.number: revision for revision in revisions_for(article)}
+        numbers = sorted(revisions)
+        try:
+            a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else numbers[-1]))
+            b = int(request.GET.get("b") or numbers[-1])
+        except ValueError:
+            a, b = numbers[0], numbers[-1]
+        if a not in revisions or b not in revisions:
+            messages.error(request, "Choose two revisions of this article.")
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare revisions {a} and {b}",
+            "article": article,
+            "opts": self.model._meta,
+            "old": revisions[a],
+            "new": revisions[b],
+            "numbers": numbers,
+            "changes": compare_contents(revisions[a].content, revisions[b].content),
+        }
+        return TemplateResponse(request, "admin/releases/compare.html", context)
+
+    def publish_view(self, request, pk):
+        article = self._article(request, pk)
+        return self._confirm(
+            request, article, "publish", PublishForm, note_required=True,
+            title=f"Publish “{article.title}”",
+            explanation=f"The approved changes go live as the next version after {article.version or '—'}.",
+        )  # fmt: skip
+
+    def rollback_view(self, request, pk, number):
+        article = self._article(request, pk)
+        target = get_object_or_404(Revision, article=article, number=number, state=ArticleState.PUBLISHED)
+        return self._confirm(
+            request, article, "rollback", NoteForm, note_required=True, extra={"version": target.version},
+            title=f"Roll back “{article.title}” to version {target.version}",
+            explanation=f"Version {target.version}'s content goes live again as a new patch version; "
+            "the history keeps every version.",
+        )  # fmt: skip
+
+    def workflow_view(self, request, pk, action):
+        if action not in ACTIONS:
+            raise PermissionDenied
+        article = self._article(request, pk)
+        _, label, note_required = ACTIONS[action]
+        return self._confirm(request, article, action, NoteForm, note_required=note_required,
+                             title=f"{label}: “{article.title}”", explanation="")  # fmt: skip
+
+    def _confirm(
+        self, request, article, action, form_class, *, note_required, title, explanation, extra=None
+    ):
+        if request.method == "POST":
+            form = form_class(request.POST, note_required=note_required)
+            if form.is_valid():
+                options = dict(extra or {})
+                if "bump" in form.cleaned_data:
+                    options["bump"] = form.cleaned_data["bump"]
+                run_transition(request, article, action, form.cleaned_data["note"], **options)
+                return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        else:
+            form = form_class(note_required=note_required)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "explanation": explanation,
+            "article": article,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/releases/confirm.html", context)
+
+
+@admin.register(ReviewQueueItem)
+class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    """Articles waiting for review, oldest first."""
+
+    list_display = ["open_link", "review_state", "conflict_badge", "needs_human_review", "difficulty", "site",
+                    "updated_at"]  # fmt: skip
+    list_display_links = None
+    list_filter = [ReviewStateFilter, "needs_human_review", "difficulty", StackFilter, ToolFilter,
+                   "code_language", "site"]  # fmt: skip
+    search_fields = ["title", "reference", "topic"]
+    ordering = ["updated_at", "id"]
+
+    def get_queryset(self, request):
+        return review_queue()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("articles.view_article")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("articles.view_article")
+
+    @admin.display(description="article", ordering="title")
+    def open_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj.title
+        )
+
+    @admin.display(description="review state", ordering="review_state")
+    def review_state(self, obj):
+        return ArticleState(obj.review_state).label
+
+    @admin.display(description="conflict", boolean=True)
+    def conflict_badge(self, obj):
+        return bool(obj.conflict)
 
 
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
-    list_display = ["article", "number", "version", "state", "kind", "author", "created_at"]
-    list_filter = ["state", "kind"]
+    list_display = ["article", "number", "version", "state", "kind", "conflict", "author", "created_at"]
+    list_filter = ["state", "kind", "conflict"]
     search_fields = ["article__title", "article__reference", "note"]
     list_select_related = ["article", "author"]
     raw_id_fields = ["article"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail: who did what to which article, when, with which note."""
+
+    list_display = ["created_at", "user_label", "action", "article", "from_state", "to_state", "note"]
+    list_filter = ["action", "user", "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["article__title", "article__reference", "note"]
+    list_select_related = ["article", "user"]
+
+    @admin.display(description="user", ordering="user__username")
+    def user_label(self, obj):
+        return obj.user_label
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -103,3 +103,12 @@ class AuditEvent(models.Model):
     @property
     def user_label(self) -> str:
         return self.user.get_username() if self.user_id else "import"
+
+
+class ReviewQueueItem(Article):
+    """The review queue in the admin: articles with changes waiting for review."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue item"
+        verbose_name_plural = "review queue"

@@ -19,12 +19,6 @@ from articles.models import Article, ArticleState
 from articles.writing import article_apply_content
 from releases.models import AuditAction, AuditEvent, Revision, RevisionKind
 
-REVIEW_STATES = (
-    ArticleState.DRAFT,
-    ArticleState.IN_REVIEW,
-    ArticleState.CHANGES_REQUESTED,
-    ArticleState.REVIEWED,
-)
 BUMPS = ("patch", "minor", "major")
 
 
