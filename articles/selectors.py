@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from articles.content import content_from_article, content_prefetch
-from articles.models import Article, ArticleState
+from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, Tag
 
 SIMILAR_LIMIT = 10
 
@@ -95,3 +97,100 @@ def similar_articles(article_ids: list[int], *, limit: int = SIMILAR_LIMIT) -> d
                 }
             )
     return result
+
+
+READER_PAGE_SIZE = 20
+
+
+def live_articles(*, stack: str = "", tool: str = "", difficulty: str = "", code_language: str = ""):
+    """Live articles, newest first, narrowed by the reader's filters; tags ready for a list."""
+    queryset = Article.objects.live()
+    if stack:
+        queryset = queryset.filter(Exists(_tag_links(Tag.Kind.STACK, stack)))
+    if tool:
+        queryset = queryset.filter(Exists(_tag_links(Tag.Kind.TOOL, tool)))
+    if difficulty:
+        queryset = queryset.filter(difficulty=difficulty)
+    if code_language:
+        queryset = queryset.filter(code_language=code_language)
+    return _for_lists(queryset)
+
+
+def _tag_links(kind: str, slug: str):
+    return ArticleTag.objects.filter(article=OuterRef("pk"), tag__kind=kind, tag__slug=slug)
+
+
+def _for_lists(queryset):
+    return queryset.order_by("-published_at", "-id").prefetch_related(
+        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
+    )
+
+
+def tag_page(*, kind: str, slug: str) -> tuple[Tag, Any]:
+    """A stack or tool tag and its live articles; 404 when the tag is unknown."""
+    tag = get_object_or_404(Tag, kind=kind, slug=slug)
+    return tag, _for_lists(Article.objects.live().filter(Exists(_tag_links(kind, slug))))
+
+
+def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:
+    """An entity and the live articles that name it; 404 when it is unknown."""
+    entity = get_object_or_404(Entity, type=type, slug=slug)
+    links = ArticleEntity.objects.filter(article=OuterRef("pk"), entity=entity)
+    return entity, _for_lists(Article.objects.live().filter(Exists(links)))
+
+
+def search_live_articles(query: str):
+    """Live articles whose title, topic, summary or checklist contain every word of ``query``."""
+    queryset = Article.objects.live()
+    words = query.split()[:10]
+    for word in words:
+        queryset = queryset.filter(
+            Q(title__icontains=word)
+            | Q(topic__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(checklist__icontains=word)
+        )
+    return _for_lists(queryset) if words else Article.objects.none()
+
+
+def filter_choices() -> dict[str, list]:
+    """The values the home page's filters offer: tags in use and the distinct scalar values."""
+    live = Article.objects.live()
+    used = ArticleTag.objects.filter(article__state=ArticleState.PUBLISHED)
+    tags = (
+        Tag.objects.filter(Exists(used.filter(tag=OuterRef("pk"))))
+        .order_by("kind", "name")
+        .values_list("kind", "slug", "name")
+    )
+    return {
+        "stacks": [(slug, name) for kind, slug, name in tags if kind == Tag.Kind.STACK],
+        "tools": [(slug, name) for kind, slug, name in tags if kind == Tag.Kind.TOOL],
+        "difficulties": _distinct(live, "difficulty"),
+        "code_languages": _distinct(live, "code_language"),
+    }
+
+
+def _distinct(queryset, field: str) -> list[str]:
+    return list(
+        queryset.exclude(**{f"{field}__isnull": True})
+        .order_by(field)
+        .values_list(field, flat=True)
+        .distinct()
+    )
+
+
+def article_page(*, slug: str, user, revision: str | None = None) -> tuple[Article, dict[str, Any], bool]:
+    """What the article page shows: (article, content, is_preview).
+
+    Everyone gets the live content; staff may preview any revision by version, and see
+    articles that are not live. Others get a 404 for anything not live.
+    """
+    article = get_object_or_404(articles_with_content(Article.objects.visible_to(user)), slug=slug)
+    if revision and user is not None and user.is_staff:
+        from releases.selectors import revision_content
+
+        content = revision_content(article, revision)
+        if content is None:
+            raise Http404("No revision of this article has that version.")
+        return article, content, True
+    return article, content_from_article(article), not article.is_live

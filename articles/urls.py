@@ -1,9 +1,21 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from articles import views
+from articles.feeds import LatestArticlesFeed
+from articles.sitemaps import ArticleSitemap
 
 app_name = "articles"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
+    path("articles/<slug:slug>/card.png", views.card, name="card"),
+    path("stack/<slug:slug>/", views.stack_page, name="stack"),
+    path("tools/<slug:slug>/", views.tool_page, name="tool"),
+    path("entities/<str:type>/<slug:slug>/", views.entity_page, name="entity"),
+    path("search/", views.search, name="search"),
+    path("feed/", LatestArticlesFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"articles": ArticleSitemap}}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
 ]

@@ -1,10 +1,90 @@
-"""Reader pages."""
+"""Reader pages: thin views over the selectors; templates show every piece of text as text."""
 
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from articles.selectors import article_for_reader
+from articles import selectors
+from articles.cards import card_png
+from articles.models import Tag
 
 
+def _page(request, queryset):
+    return Paginator(queryset, selectors.READER_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+def home(request):
+    filters = {
+        name: request.GET.get(name, "").strip() for name in ("stack", "tool", "difficulty", "code_language")
+    }
+    page = _page(request, selectors.live_articles(**filters))
+    return render(
+        request,
+        "articles/home.html",
+        {"page": page, "filters": filters, "choices": selectors.filter_choices(), "query": ""},
+    )
+
+
+@require_GET
 def article_detail(request, slug):
-    article = article_for_reader(slug=slug, user=request.user)
-    return render(request, "articles/detail.html", {"article": article})
+    article, content, preview = selectors.article_page(
+        slug=slug, user=request.user, revision=request.GET.get("revision")
+    )
+    similar = selectors.similar_articles([article.id], limit=5)[article.id]
+    return render(
+        request,
+        "articles/detail.html",
+        {"article": article, "meta": content, "similar": similar, "preview": preview},
+    )
+
+
+@require_GET
+def stack_page(request, slug):
+    return _tag_page(request, Tag.Kind.STACK, slug)
+
+
+@require_GET
+def tool_page(request, slug):
+    return _tag_page(request, Tag.Kind.TOOL, slug)
+
+
+def _tag_page(request, kind, slug):
+    tag, articles = selectors.tag_page(kind=kind, slug=slug)
+    heading = f"{'Stack' if kind == Tag.Kind.STACK else 'Tool'}: {tag.name}"
+    return render(request, "articles/browse.html", {"heading": heading, "page": _page(request, articles)})
+
+
+@require_GET
+def entity_page(request, type, slug):
+    entity, articles = selectors.entity_page(type=type, slug=slug)
+    heading = f"{entity.type.capitalize()}: {entity.name}"
+    return render(request, "articles/browse.html", {"heading": heading, "page": _page(request, articles)})
+
+
+@require_GET
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    page = _page(request, selectors.search_live_articles(query))
+    return render(request, "articles/search.html", {"page": page, "query": query})
+
+
+@require_GET
+def card(request, slug):
+    """The article's 1200x630 social card, drawn once per version of the article."""
+    article, content, _ = selectors.article_page(slug=slug, user=None)
+    response = HttpResponse(card_png(article, content), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -35,3 +35,9 @@ def review_queue():
         )
         .order_by("updated_at", "id")
     )
+
+
+def revision_content(article: Article, version: str) -> dict | None:
+    """The content of the latest revision of ``article`` with ``version``, for staff previews."""
+    revision = Revision.objects.filter(article=article, version=version).order_by("-number").first()
+    return revision.content if revision else None

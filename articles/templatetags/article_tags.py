@@ -1,11 +1,52 @@
 """Template filters of the reader site and the admin."""
 
 from django import template
+from django.core.files.storage import default_storage
+from django.utils.safestring import mark_safe
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from articles.parsing import check_url
 
 register = template.Library()
+FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 
 @register.filter
 def label(key: str) -> str:
     """``needs_human_review`` -> ``needs human review``."""
     return str(key).replace("_", " ")
+
+
+@register.filter
+def at(sequence, index):
+    """``items|at:2``: the item at an index, or None when there is none."""
+    try:
+        return sequence[int(index)]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+@register.filter
+def safe_url(url) -> str:
+    """An http(s) URL as it is; anything else (javascript:, data:, relative) becomes ''."""
+    url = str(url or "")
+    return url if url.startswith(("https://", "http://")) and check_url(url)[0] else ""
+
+
+@register.filter
+def media_url(name) -> str:
+    """The public URL of a stored upload."""
+    return default_storage.url(name) if name else ""
+
+
+@register.filter
+def highlight_code(block) -> str:
+    """A code block as highlighted HTML (Pygments escapes the code; classes, no inline styles)."""
+    try:
+        lexer = get_lexer_by_name(block.get("language") or "text")
+    except ClassNotFound:
+        lexer = TextLexer()
+    return mark_safe(highlight(block.get("text") or "", lexer, FORMATTER))  # noqa: S308 - Pygments escapes
