@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--keep-db", action="store_true", help="Leave the database for later steps.")
     parser.add_argument("--database", default="kb_bench")
+    parser.add_argument("--workers", type=int, default=None, help="Parse workers (default: the command's).")
     args = parser.parse_args()
 
     corpus = WORK / f"corpus-{args.count}-{args.seed}"
@@ -80,7 +81,17 @@ def main() -> None:
     results = {"count": args.count, "cpu_count": os.cpu_count(), "python": platform.python_version()}
     for label in ("first", "unchanged"):
         seconds, rss_mb, out = run(
-            [PYTHON, "manage.py", "import_articles", str(corpus), "--format", "json"], env, capture=True
+            [
+                PYTHON,
+                "manage.py",
+                "import_articles",
+                str(corpus),
+                "--format",
+                "json",
+                *(["--workers", str(args.workers)] if args.workers is not None else []),
+            ],
+            env,
+            capture=True,
         )
         report = json.loads(out)
         results[label] = {
