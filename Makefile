@@ -51,6 +51,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	scripts/ensure-chromium
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 BENCH_COUNT ?= 100000
