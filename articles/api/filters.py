@@ -6,8 +6,9 @@ A bad value (``quality_min=abc``, an unknown ``ordering``) is a 400 that names t
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.text import slugify
+from django_filters.constants import EMPTY_VALUES
 
 from articles.models import Article, ArticleEntity, ArticleTag, Tag
 
@@ -38,6 +39,27 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering that pages reliably and reads the same on every database.
+
+    Unknown values (NULL) come last in both directions, ties go newest first, and a value naming
+    no field (``ordering=,``) keeps the list's default order instead of removing all ordering.
+    """
+
+    def filter(self, qs, value):
+        params = [param for param in value or [] if param not in EMPTY_VALUES]
+        if not params:
+            return qs
+        ordering = []
+        for param in params:
+            field = self.get_ordering_value(param)
+            if field.startswith("-"):
+                ordering.append(F(field[1:]).desc(nulls_last=True))
+            else:
+                ordering.append(F(field).asc(nulls_last=True))
+        return qs.order_by(*ordering, "-id")
 
 
 def _has_tag(kind: str, value: str):
@@ -76,7 +98,7 @@ class ArticleFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Words in title, topic, summary or reference."
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS, help_text="One of the fields, '-' first for descending."
     )
 

@@ -156,6 +156,20 @@ class RevisionSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class ErrorDetailSerializer(serializers.Serializer):
+    """An error answer: what went wrong, in words."""
+
+    detail = serializers.CharField()
+
+
+# A 400 from the list's filters: each invalid query parameter with its messages.
+FILTER_ERRORS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"quality_min": ["Enter a number."]},
+}
+
+
 class ImportResultSerializer(serializers.Serializer):
     class ProblemSerializer(serializers.Serializer):
         path = serializers.CharField()

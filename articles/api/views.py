@@ -6,20 +6,29 @@ from django.db.models import F, Prefetch
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import parsers, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from articles.api.filters import ArticleFilter
 from articles.api.serializers import (
+    FILTER_ERRORS_SCHEMA,
     ArticleDetailSerializer,
     ArticleMetaSerializer,
     ArticleSummarySerializer,
     ContentEditSerializer,
+    ErrorDetailSerializer,
     ImportResultSerializer,
     SimilarSerializer,
 )
@@ -44,6 +53,27 @@ class PlainTextParser(parsers.BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return stream.read()
+
+
+class RouteMetadata(SimpleMetadata):
+    """OPTIONS names the route, its renderers and parsers; bodies are described by /api/schema/.
+
+    The views build their serializers per action, so there is no one serializer to describe.
+    """
+
+    def determine_actions(self, request, view):
+        return {}
+
+
+class BrowsableAPIWithoutForms(BrowsableAPIRenderer):
+    """The browsable API without input forms: the import reads text/plain and edits take JSON,
+    which these views describe in the schema rather than through one serializer."""
+
+    def get_rendered_html_form(self, data, view, method, request):
+        return None
+
+    def get_raw_data_form(self, data, view, method, request):
+        return None
 
 
 class HttpCachingMixin:
@@ -91,6 +121,13 @@ FIELDS_PARAMETER = OpenApiParameter(
 INCLUDE_PARAMETER = OpenApiParameter(
     "include", OpenApiTypes.STR, enum=["body"], description="'body' adds the body blocks."
 )
+NOT_FOUND = OpenApiResponse(ErrorDetailSerializer, description="No article has that slug (for you).")
+LIST_ITEM = PolymorphicProxySerializer(
+    component_name="ArticleListItem",
+    serializers=[ArticleSummarySerializer, ArticleMetaSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
 
 
 @extend_schema_view(
@@ -98,17 +135,26 @@ INCLUDE_PARAMETER = OpenApiParameter(
         summary="List articles",
         description="Live articles for anonymous clients; every article for staff.",
         parameters=[FIELDS_PARAMETER],
-        responses=ArticleSummarySerializer(many=True),
+        responses={
+            200: LIST_ITEM,
+            400: OpenApiResponse(FILTER_ERRORS_SCHEMA, description="Invalid values, by parameter."),
+            404: OpenApiResponse(ErrorDetailSerializer, description="No such page."),
+        },
     ),
     retrieve=extend_schema(
-        summary="An article's meta JSON", parameters=[INCLUDE_PARAMETER], responses=ArticleDetailSerializer
+        summary="An article's meta JSON",
+        parameters=[INCLUDE_PARAMETER],
+        responses={200: ArticleDetailSerializer, 404: NOT_FOUND},
     ),
 )
 class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     http_method_names = ["get", "head", "options", "patch", "post"]
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    # Any path segment reaches the view, so an unknown slug is always this API's JSON 404.
+    lookup_value_regex = "[^/]+"
     filterset_class = ArticleFilter
+    metadata_class = RouteMetadata
+    renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
     pagination_class = ArticlePagination
     permission_classes = [permissions.AllowAny]
 
@@ -186,10 +232,15 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
             article_meta(article, similar=similar), context={"include_body": include_body}
         ).data
 
-    @extend_schema(summary="Similar live articles, best first", responses=SimilarSerializer(many=True))
+    @extend_schema(
+        summary="Similar live articles, best first",
+        responses={200: SimilarSerializer(many=True), 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def similar(self, request, slug=None):
-        article = self.get_object()
+        article = self.get_queryset().filter(slug=self._slug()).first()
+        if article is None:
+            raise NotFound("No article has that slug.")
         return Response(SimilarSerializer(similar_articles([article.id])[article.id], many=True).data)
 
     @extend_schema(
@@ -216,9 +267,15 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(ImportResultSerializer(result.as_dict()).data, status=code)
 
+    def _slug(self) -> str:
+        slug = self.kwargs["slug"]
+        if "\x00" in slug:  # never in a slug, and PostgreSQL refuses it in a query
+            raise NotFound("No article has that slug.")
+        return slug
+
     def _get_article(self) -> Article:
         queryset = with_content(self.get_queryset())
-        article = queryset.filter(slug=self.kwargs["slug"]).first()
+        article = queryset.filter(slug=self._slug()).first()
         if article is None:
             raise NotFound("No article has that slug.")
         return article

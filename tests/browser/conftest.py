@@ -119,8 +119,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(autouse=True)
-def _browser_test_env(browser: Browser) -> Iterator[None]:
+def _browser_test_env(browser: Browser, django_db_serialized_rollback) -> Iterator[None]:
     """Mark Playwright's loop running, and allow the ORM beside it, for this test only.
+
+    The live server needs committed rows, so each test ends with a flush of every table; a
+    serialized rollback puts back what migrations created (the Editors and Reviewers groups).
 
     Set up after pytest-django's database fixtures and torn down before them, so the database
     set-up and flush run with no loop marked."""
