@@ -22,3 +22,6 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("", include("articles.urls")),
 ]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.failed"

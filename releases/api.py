@@ -4,17 +4,28 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from articles.api.serializers import RevisionSerializer
+from articles.api.serializers import ErrorDetailSerializer, RevisionSerializer
+from articles.api.views import BrowsableAPIWithoutForms, RouteMetadata
 from articles.models import Article
 from releases import services
 from releases.selectors import revisions_for
 
 
-@extend_schema(summary="The versions kept for an article, newest first (staff only)")
+@extend_schema(
+    summary="The versions kept for an article, newest first (staff only)",
+    responses={
+        200: RevisionSerializer(many=True),
+        401: OpenApiResponse(ErrorDetailSerializer, description="Not signed in."),
+        403: OpenApiResponse(ErrorDetailSerializer, description="Staff only."),
+        404: OpenApiResponse(ErrorDetailSerializer, description="No article has that slug."),
+    },
+)
 class ArticleRevisionsView(generics.ListAPIView):
     serializer_class = RevisionSerializer
+    metadata_class = RouteMetadata
     permission_classes = [permissions.IsAdminUser]
     pagination_class = None
     filter_backends = []
@@ -48,15 +59,13 @@ class WorkflowResultSerializer(serializers.Serializer):
     revision = RevisionSerializer(allow_null=True, help_text="The revision the action made, if any.")
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="A note or a value is missing or invalid."),
-    403: OpenApiResponse(ErrorSerializer, description="Your role may not do this."),
-    404: OpenApiResponse(ErrorSerializer, description="No such article (for you)."),
-    409: OpenApiResponse(ErrorSerializer, description="Not allowed in the article's state, or a conflict."),
+    400: OpenApiResponse(ErrorDetailSerializer, description="A note or a value is missing or invalid."),
+    403: OpenApiResponse(ErrorDetailSerializer, description="Your role may not do this."),
+    404: OpenApiResponse(ErrorDetailSerializer, description="No such article (for you)."),
+    409: OpenApiResponse(
+        ErrorDetailSerializer, description="Not allowed in the article's state, or a conflict."
+    ),
 }
 
 
@@ -84,8 +93,10 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
     """Workflow actions on one article. Permissions and states are checked by the services."""
 
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_value_regex = "[^/]+"
     permission_classes = [permissions.IsAuthenticated]
+    metadata_class = RouteMetadata
+    renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
     filter_backends = []
     pagination_class = None
 

@@ -139,3 +139,14 @@ def test_session_clients_need_csrf(sample_article, reviewer):
     assert refused.status_code == 403
     assert Article.objects.get(pk=sample_article.pk).state == "published"
     assert not AuditEvent.objects.filter(action="archive").exists()
+
+
+def test_unknown_api_urls_and_options_answer_json(sample_article, reviewer):
+    client = client_for(reviewer)
+    missing = client.get("/api/no-such-endpoint/")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not found."}
+    assert client.get("/api/articles/caf\u00e9/revisions/").status_code == 404
+    for action in ("submit", "approve", "request-changes", "publish", "rollback", "archive"):
+        options = client.options(url(sample_article, action))
+        assert options.status_code == 200, action
+    assert client.options(url(sample_article, "revisions")).status_code == 200
