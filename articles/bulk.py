@@ -9,7 +9,7 @@ databases use bulk_create.
 from collections.abc import Sequence
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import JSONField, Model, TextField
 
 
 def bulk_insert(objs: Sequence[Model]) -> None:
@@ -66,8 +66,19 @@ def analyze(models: Sequence[type[Model]]) -> None:
 
     Without it, a table that grew from nothing is planned as if it were still tiny (or never
     analysed, where autovacuum is off) and lookups by indexed columns turn into full scans.
+    Only columns the planner filters or joins on are sampled: large text and JSON columns
+    would have to be read back and decompressed, which costs more than the rest together.
     """
     connection = connections[router.db_for_write(models[0])]
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            columns = [
+                quote(field.column)
+                for field in model._meta.concrete_fields
+                if not isinstance(field, (JSONField, TextField))
+            ]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)} ({', '.join(columns)})")
+            else:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

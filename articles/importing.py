@@ -11,7 +11,7 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +36,8 @@ OUTCOMES = ("created", "updated", "unchanged", "stale", "failed")
 # Statistics are refreshed after the first ANALYZE_FIRST_AT written documents, then each time
 # the written count doubles, and at the end of a run that wrote that many.
 ANALYZE_FIRST_AT = 1000
+# Batches handed to parse workers ahead of the one being written.
+PARSE_AHEAD = 2
 SLUG_MAX = 200
 
 
@@ -218,30 +220,32 @@ class Importer:
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
         """Batches of documents, read, checked against what was imported and parsed.
 
-        With parse workers, batch k+1 is parsed in other processes while the caller writes
-        batch k; at most two batches are in memory at any time.
+        With parse workers, the next PARSE_AHEAD batches are parsed in other processes while
+        the caller writes the current one, so neither side waits for the other; at most
+        PARSE_AHEAD + 1 batches are in memory at any time.
         """
         pool = None
-        pending = None
+        pending: deque = deque()
         try:
-            for sources_batch in _chunks(sources, self.batch_size):
+            for number, sources_batch in enumerate(_chunks(sources, self.batch_size)):
                 batch = [_Item(source) for source in sources_batch]
                 for item in batch:
                     self._prepare(item)
                 todo = [item for item in batch if item.result is None]
                 self._mark_unchanged(todo)
                 todo = [item for item in todo if item.result is None]
-                if pool is None and self.workers > 0 and pending is not None:
+                if pool is None and self.workers > 0 and number > 0:
+                    # A run of more than one batch is worth starting worker processes for.
                     pool = _parse_pool(self.workers)
                 job = None
                 if pool is not None:
                     jobs = [(item.source.path, item.text) for item in todo]
                     job = pool.map(parse_workers.parse_document, jobs, chunksize=25)
-                if pending is not None:
-                    yield self._finish_parsing(*pending)
-                pending = (batch, todo, job)
-            if pending is not None:
-                yield self._finish_parsing(*pending)
+                pending.append((batch, todo, job))
+                if len(pending) > (PARSE_AHEAD if pool is not None else 0):
+                    yield self._finish_parsing(*pending.popleft())
+            while pending:
+                yield self._finish_parsing(*pending.popleft())
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

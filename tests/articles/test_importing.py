@@ -349,3 +349,11 @@ def test_mutated_documents_import_or_fail_with_a_message_and_leave_nothing_half_
             article = Article.objects.get()
             assert Revision.objects.filter(article=article).count() == 1
         transaction.set_rollback(True)
+
+
+def test_statistics_refresh_runs_on_this_database(sample_article):
+    from articles.bulk import analyze
+    from articles.models import ArticleTag
+
+    analyze([Article, ArticleTag, Revision])  # raises on a syntax the database does not know
+    assert Article.objects.filter(source_digest=sample_article.source_digest).exists()
