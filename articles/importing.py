@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles import parse_workers
+from articles import parse_workers, similarity
 from articles.bulk import analyze, bulk_insert
 from articles.content import article_field_values, content_from_page, is_live_eligible, validate_content
 from articles.content import version_key as _version_key
@@ -215,6 +215,9 @@ class Importer:
                 analyzed_at, self._analyze_at = self._written, self._written * 2
         if self._written > analyzed_at and self._written >= ANALYZE_FIRST_AT:
             _analyze_tables()
+        if report.touched_ids:
+            # Once for the whole run: when the import returns, similar posts are fresh.
+            similarity.refresh(report.touched_ids)
         return report
 
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:

@@ -281,3 +281,48 @@ class ImageSource(models.Model):
 
     def __str__(self):
         return self.caption or self.url
+
+
+class SimilarArticle(models.Model):
+    """One of an article's most similar live articles, with its score and rank (1 is best)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="similar_links")
+    neighbour = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["article", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "rank"], name="similar_unique_rank"),
+            models.CheckConstraint(condition=~Q(article=models.F("neighbour")), name="similar_not_itself"),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id} #{self.rank}: {self.neighbour_id} ({self.score:.3f})"
+
+
+class SimilarityIndex(models.Model):
+    """What the last full rebuild of similar posts learned: the IDF of every term it kept.
+
+    Incremental refreshes score with these weights until the next rebuild.
+    """
+
+    idf = models.JSONField(default=dict)
+    live_count = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "similarity index"
+
+    def __str__(self):
+        return f"similarity index of {self.live_count} live articles"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("-pk").first()
+
+    @classmethod
+    def store(cls, *, idf: dict, live_count: int) -> None:
+        cls.objects.all().delete()
+        cls.objects.create(idf=idf, live_count=live_count)

@@ -7,12 +7,13 @@ each other and `clusters.json` (written by `write_corpus`) is the ground truth f
 Document `i` is generated from its own random stream, seeded with `"{seed}:{i}"`, so it does not
 depend on documents `0..i-1`: a corpus of any size streams in constant memory, and the same
 arguments always give byte-identical documents. The layout is the one of the real sample export in
-`articles/fixtures/samples/` (see `docs/page-format.md` in the shared docs).
+`articles/fixtures/samples/` (see `docs/page-format.md`).
 
 `difficulty="hard"` perturbs each document with a second random stream (`"{seed}:{i}:hard"`), so a
 hard document keeps the cluster of its normal twin: noise tags shared by every cluster, entities
-lost, tools borrowed from another cluster, body sections or the ai outline left out, and generic
-titles. Hard documents are still valid, well formed page-text exports.
+lost, tools drawn from the whole area (so tags alone no longer separate two problems of the same
+area) or borrowed from another cluster, the stack tag dropped, body sections or the ai outline
+left out, and generic titles. Hard documents are still valid, well formed page-text exports.
 
 This module is plain Python (no Django), so a management command, a benchmark script or a test can
 use it alike.
@@ -844,6 +845,14 @@ def _harden(plan: _Plan, rng: random.Random) -> None:
         borrowed = [tool for tool in rng.sample(other.tools, rng.randint(1, 2)) if tool not in plan.tools]
         for tool in borrowed:
             plan.tools.insert(rng.randint(0, len(plan.tools)), tool)
+
+    if rng.random() < 0.5:
+        # Tools from the whole area (every cluster of, say, "backend"), so tags alone no longer
+        # tell two problems of the same area apart.
+        pool = sorted({tool for c in CLUSTERS if c.area == cluster.area for tool in c.tools})
+        plan.tools = rng.sample(pool, min(len(pool), rng.randint(3, 6)))
+    if rng.random() < 0.3 and cluster.stack in plan.stack:
+        plan.stack.remove(cluster.stack)
 
     clean = len(plan.stack) + len(plan.tools)
     noise_count = max(0, round(clean * 0.43 + rng.uniform(-1.0, 1.0)))

@@ -380,7 +380,7 @@ def test_hard_documents_are_noisier(normal_docs, hard_docs):
         generic_titles += cluster.stack not in page["body"][0]
     count = len(hard_docs)
     assert 0.25 <= noise / tags <= 0.35
-    assert 0.1 <= borrowed / count <= 0.3
+    assert 0.4 <= borrowed / count <= 0.7  # area-wide tool pools and tools from other clusters
     assert 0.22 <= lost_entities / count <= 0.38
     assert 0.1 <= no_outline / count <= 0.3
     assert generic_titles / count >= 0.5
