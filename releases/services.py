@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from articles import similarity
 from articles.bulk import bulk_insert
 from articles.content import content_from_article, content_prefetch, validate_content, version_key
 from articles.models import Article, ArticleState
@@ -436,6 +437,7 @@ def article_archive(*, article: Article, user, note: str) -> Article:
         raise InvalidTransition(f"Only a published article can be archived; this article is {article.state}.")
     article.state = ArticleState.ARCHIVED
     article.save(update_fields=["state", "updated_at"])
+    _refresh_similar(article)
     _audit(
         article,
         AuditAction.ARCHIVE,
@@ -447,7 +449,13 @@ def article_archive(*, article: Article, user, note: str) -> Article:
     return article
 
 
+def _refresh_similar(article: Article) -> None:
+    """Similar posts follow what readers see: refreshed once the change is committed."""
+    transaction.on_commit(lambda: similarity.refresh([article.pk]))
+
+
 def _go_live(article: Article, content: dict, *, keep_pending: bool = False) -> None:
+    _refresh_similar(article)
     article_apply_content(article, content)
     article.state = ArticleState.PUBLISHED
     if not keep_pending:
