@@ -443,7 +443,7 @@ class Importer:
                     # as a draft revision for a reviewer.
                     if article.edited_at is not None:
                         conflicts.add(article.id)
-                    if article.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED):
+                    if article.has_released_version:
                         bookkeeping["pending_state"] = ArticleState.DRAFT
                     else:
                         bookkeeping["state"] = ArticleState.DRAFT

@@ -213,6 +213,12 @@ class Article(models.Model):
     def is_live(self) -> bool:
         return self.state == ArticleState.PUBLISHED
 
+    @property
+    def has_released_version(self) -> bool:
+        """Published or archived: the row holds a released version, so new changes wait beside
+        it (in a draft revision, with their review state in ``pending_state``)."""
+        return self.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED)
+
 
 class ArticleTag(models.Model):
     """An article's stack or tool tag, at its position in the document's list."""
@@ -292,7 +298,7 @@ class SimilarArticle(models.Model):
     score = models.FloatField()
 
     class Meta:
-        ordering = ["article", "rank"]
+        ordering = ["article_id", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["article", "rank"], name="similar_unique_rank"),
             models.CheckConstraint(condition=~Q(article=models.F("neighbour")), name="similar_not_itself"),

@@ -15,6 +15,7 @@ them or should now.
 
 import math
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,13 +29,14 @@ from articles.bulk import bulk_insert_rows
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
 
 NEIGHBOURS = 10
-MAX_DOC_FREQ = 0.1  # terms in more than this share of live articles are left out
+MAX_DOC_FREQ = 0.05  # terms in more than this share of live articles are left out
 MIN_DOC_FREQ_CAP = 20  # a small corpus keeps its common terms (with the lowest weights)
 MIN_NEIGHBOURS = 5  # fewer than this and the list is topped up by the fallback
 WEIGHTS = {"tag": 1.0, "entity": 1.0, "problem": 1.5, "context": 0.5, "word": 0.4}
 SAME_LANGUAGE_BONUS = 0.05
 SAME_DIFFICULTY_BONUS = 0.03
-CANDIDATES = 400  # incremental refresh: candidates scored exactly per touched article
+CANDIDATES = 150  # incremental refresh: candidates taken per rare term of a touched article
+RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most about it
 REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
 CHUNK = 500
 SMALL_CORPUS = 2000  # up to this many articles a full rebuild is as cheap as a refresh
@@ -63,47 +65,37 @@ def _words(*texts: str | None) -> set[str]:
     return words
 
 
-def load_features(article_ids: Iterable[int] | None = None) -> dict[int, Features]:
-    """Term weights (before IDF) of the given articles, or of all, in three queries."""
-    articles = Article.objects.all()
-    links = ArticleTag.objects.all()
-    entities = ArticleEntity.objects.all()
-    if article_ids is not None:
-        ids = list(article_ids)
-        articles = articles.filter(pk__in=ids)
-        links = links.filter(article_id__in=ids)
-        entities = entities.filter(article_id__in=ids)
+ARTICLE_COLUMNS = ("pk", "state", "title", "topic", "outline", "code_language", "difficulty")
+
+
+def _text_terms(title, topic, outline) -> dict[str, float]:
+    terms = {f"w:{word}": WEIGHTS["word"] for word in _words(title, topic)}
+    outline = outline or {}
+    if outline.get("problem"):
+        terms[f"p:{outline['problem']}"] = WEIGHTS["problem"]
+    if outline.get("context"):
+        terms[f"c:{outline['context']}"] = WEIGHTS["context"]
+    return terms
+
+
+def load_features(article_ids: Iterable[int]) -> dict[int, Features]:
+    """Term weights (before IDF) of a few hundred articles, in three queries."""
+    ids = list(article_ids)
     features = {}
-    for pk, state, title, topic, outline, language, difficulty in articles.values_list(
-        "pk", "state", "title", "topic", "outline", "code_language", "difficulty"
-    ).iterator(chunk_size=5000):
-        terms = {f"w:{word}": WEIGHTS["word"] for word in _words(title, topic)}
-        outline = outline or {}
-        if outline.get("problem"):
-            terms[f"p:{outline['problem']}"] = WEIGHTS["problem"]
-        if outline.get("context"):
-            terms[f"c:{outline['context']}"] = WEIGHTS["context"]
+    for pk, state, title, topic, outline, language, difficulty in (
+        Article.objects.filter(pk__in=ids).order_by().values_list(*ARTICLE_COLUMNS)
+    ):
+        terms = _text_terms(title, topic, outline)
         features[pk] = Features(pk, state == ArticleState.PUBLISHED, language or "", difficulty or "", terms)
-    for article_id, tag_id in links.values_list("article_id", "tag_id").iterator(chunk_size=20000):
-        if article_id in features:
-            features[article_id].terms[f"t:{tag_id}"] = WEIGHTS["tag"]
-    for article_id, entity_id in entities.values_list("article_id", "entity_id").iterator(chunk_size=20000):
-        if article_id in features:
-            features[article_id].terms[f"e:{entity_id}"] = WEIGHTS["entity"]
+    for article_id, tag_id in (
+        ArticleTag.objects.filter(article_id__in=ids).order_by().values_list("article_id", "tag_id")
+    ):
+        features[article_id].terms[f"t:{tag_id}"] = WEIGHTS["tag"]
+    for article_id, entity_id in (
+        ArticleEntity.objects.filter(article_id__in=ids).order_by().values_list("article_id", "entity_id")
+    ):
+        features[article_id].terms[f"e:{entity_id}"] = WEIGHTS["entity"]
     return features
-
-
-def idf_table(features: dict[int, Features]) -> tuple[dict[str, float], int]:
-    """IDF of every term over live articles; ubiquitous terms are left out of the table."""
-    live = [f for f in features.values() if f.live]
-    n = len(live)
-    df: dict[str, int] = defaultdict(int)
-    for feature in live:
-        for term in feature.terms:
-            df[term] += 1
-    limit = max(MIN_DOC_FREQ_CAP, MAX_DOC_FREQ * n)
-    # Smoothed, so that a small corpus still weighs its terms: log((1 + n) / (1 + df)) + 1.
-    return {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items() if count <= limit}, n
 
 
 def _vector(feature: Features, idf: dict[str, float]) -> dict[str, float]:
@@ -121,13 +113,6 @@ def _bonus(a: Features, b: Features) -> float:
     return bonus
 
 
-def score(a: Features, b: Features, idf: dict[str, float]) -> float:
-    """How related two articles are: cosine of their IDF vectors plus the small bonuses."""
-    va, vb = _vector(a, idf), _vector(b, idf)
-    cosine = sum(value * vb.get(term, 0.0) for term, value in va.items())
-    return cosine + _bonus(a, b) if cosine > 0 else 0.0
-
-
 def _top(scored: list[tuple[float, int]], limit: int = NEIGHBOURS) -> list[tuple[float, int]]:
     """Best first; ties go to the lower id, so the order is the same on every run."""
     return sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:limit]
@@ -136,82 +121,162 @@ def _top(scored: list[tuple[float, int]], limit: int = NEIGHBOURS) -> list[tuple
 # -- full rebuild -----------------------------------------------------------------------------------
 
 
+def _corpus_matrix():
+    """Stream the corpus into a sparse matrix of base weights, in bounded memory.
+
+    Returns (ids, live mask, language codes, difficulty codes, vocabulary, matrix): the three
+    tables are read in article order side by side, and terms go straight into typed arrays.
+    """
+    ids, live = array("q"), array("b")
+    languages, difficulties = array("i"), array("i")
+    language_codes: dict[str, int] = {"": 0}
+    difficulty_codes: dict[str, int] = {"": 0}
+    vocabulary: dict[str, int] = {}
+    rows, cols, weights = array("i"), array("i"), array("f")
+
+    def add(row: int, term: str, weight: float) -> None:
+        rows.append(row)
+        cols.append(vocabulary.setdefault(term, len(vocabulary)))
+        weights.append(weight)
+
+    tags = (
+        ArticleTag.objects.order_by("article_id")
+        .values_list("article_id", "tag_id")
+        .iterator(chunk_size=20000)
+    )
+    entities = (
+        ArticleEntity.objects.order_by("article_id")
+        .values_list("article_id", "entity_id")
+        .iterator(chunk_size=20000)
+    )
+    next_tag, next_entity = next(tags, None), next(entities, None)
+    articles = Article.objects.order_by("pk").values_list(*ARTICLE_COLUMNS).iterator(chunk_size=5000)
+    for row, (pk, state, title, topic, outline, language, difficulty) in enumerate(articles):
+        ids.append(pk)
+        live.append(state == ArticleState.PUBLISHED)
+        languages.append(language_codes.setdefault(language or "", len(language_codes)))
+        difficulties.append(difficulty_codes.setdefault(difficulty or "", len(difficulty_codes)))
+        for term, weight in _text_terms(title, topic, outline).items():
+            add(row, term, weight)
+        while next_tag is not None and next_tag[0] <= pk:
+            if next_tag[0] == pk:
+                add(row, f"t:{next_tag[1]}", WEIGHTS["tag"])
+            next_tag = next(tags, None)
+        while next_entity is not None and next_entity[0] <= pk:
+            if next_entity[0] == pk:
+                add(row, f"e:{next_entity[1]}", WEIGHTS["entity"])
+            next_entity = next(entities, None)
+    matrix = sparse.csr_matrix(
+        (
+            np.frombuffer(weights, dtype=np.float32),
+            (np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)),
+        ),
+        shape=(len(ids), max(1, len(vocabulary))),
+    )
+    matrix.sum_duplicates()
+    return (
+        np.frombuffer(ids, dtype=np.int64),
+        np.frombuffer(live, dtype=np.int8).astype(bool),
+        np.frombuffer(languages, dtype=np.int32),
+        np.frombuffer(difficulties, dtype=np.int32),
+        vocabulary,
+        matrix,
+    )
+
+
 def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
     """Recompute every article's neighbours. Returns how many articles got a list."""
-    features = load_features()
-    idf, n_live = idf_table(features)
-    ids = np.array(sorted(features), dtype=np.int64)
-    columns: dict[str, int] = {}
-    rows, cols, values = [], [], []
-    for row, pk in enumerate(ids):
-        vector = _vector(features[int(pk)], idf)
-        for term, value in vector.items():
-            rows.append(row)
-            cols.append(columns.setdefault(term, len(columns)))
-            values.append(value)
-    matrix = sparse.csr_matrix(
-        (np.array(values, dtype=np.float32), (rows, cols)), shape=(len(ids), max(1, len(columns)))
-    )
-    live_mask = np.array([features[int(pk)].live for pk in ids])
-    languages = np.array([features[int(pk)].language for pk in ids], dtype=object)
-    difficulties = np.array([features[int(pk)].difficulty for pk in ids], dtype=object)
-    live_matrix = matrix[live_mask].T.tocsc()
+    ids, live_mask, languages, difficulties, vocabulary, matrix = _corpus_matrix()
+    n_live = int(live_mask.sum())
+    df = np.bincount(matrix[live_mask].indices, minlength=matrix.shape[1])
+    idf = np.log((1 + n_live) / (1 + df)) + 1
+    idf[df > max(MIN_DOC_FREQ_CAP, MAX_DOC_FREQ * n_live)] = 0.0  # ubiquitous terms say nothing
+    idf[df == 0] = 0.0  # only on articles that are not live: no live article shares them
+    matrix = sparse.csr_matrix(matrix.multiply(idf.astype(np.float32)))
+    matrix.eliminate_zeros()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix, dtype=np.float32)
     live_rows = np.flatnonzero(live_mask)
-    fallback = _fallback_lists(features)
+    live_matrix = matrix[live_rows].T.tocsr()  # CSR once: a CSC operand is converted every chunk
+    fallback = _fallback_by_code(ids, live_mask, languages)
 
     with transaction.atomic():
         SimilarArticle.objects.all().delete()
         for start in range(0, len(ids), CHUNK):
-            product = (matrix[start : start + CHUNK] @ live_matrix).tocsr()
+            chunk = np.arange(start, min(start + CHUNK, len(ids)))
             links = []
-            for offset in range(product.shape[0]):
-                row = start + offset
-                begin, end = product.indptr[offset], product.indptr[offset + 1]
-                targets = live_rows[product.indices[begin:end]]
-                cosines = product.data[begin:end].astype(np.float64)
-                keep = (targets != row) & (cosines > 0)
-                targets, cosines = targets[keep], cosines[keep]
-                if len(targets) > 3 * NEIGHBOURS:
-                    best = np.argpartition(-cosines, 3 * NEIGHBOURS)[: 3 * NEIGHBOURS]
-                    targets, cosines = targets[best], cosines[best]
-                bonus = SAME_LANGUAGE_BONUS * (languages[targets] == languages[row]) * (languages[row] != "")
-                bonus = bonus + SAME_DIFFICULTY_BONUS * (difficulties[targets] == difficulties[row]) * (
-                    difficulties[row] != ""
-                )
-                scored = [(float(s), int(ids[t])) for s, t in zip(cosines + bonus, targets, strict=True)]
-                links.extend(_rows(int(ids[row]), _top(scored), fallback, features))
+            lists = _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties)
+            for row, best in zip(chunk, lists, strict=True):
+                links.extend(_rows(int(ids[row]), best, fallback.get(int(languages[row]), [])))
             bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), links)
             if progress:
-                progress(product.shape[0])
-        SimilarityIndex.store(idf=idf, live_count=n_live)
+                progress(len(chunk))
+        terms = {term: float(idf[col]) for term, col in vocabulary.items() if idf[col] > 0}
+        SimilarityIndex.store(idf=terms, live_count=n_live)
     return len(ids)
 
 
-def _fallback_lists(features: dict[int, Features]) -> dict[str, list[int]]:
-    """Live articles per code language, newest first: the top-up for lists that come out short."""
-    by_language: dict[str, list[int]] = defaultdict(list)
-    for pk in sorted(features, reverse=True):
-        feature = features[pk]
-        if feature.live and len(by_language[feature.language]) < 2 * NEIGHBOURS:
-            by_language[feature.language].append(pk)
-    return by_language
+def _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties):
+    """The best live neighbours of a chunk of rows: (score, id) lists, best first."""
+    product = (matrix[chunk] @ live_matrix).tocsr()
+    lists = []
+    for offset, row in enumerate(chunk):
+        begin, end = product.indptr[offset], product.indptr[offset + 1]
+        targets = live_rows[product.indices[begin:end]]
+        cosines = product.data[begin:end].astype(np.float64)
+        keep = (targets != row) & (cosines > 0)
+        targets, cosines = targets[keep], cosines[keep]
+        if len(targets) > 3 * NEIGHBOURS:
+            best = np.argpartition(-cosines, 3 * NEIGHBOURS)[: 3 * NEIGHBOURS]
+            targets, cosines = targets[best], cosines[best]
+        language, difficulty = languages[row], difficulties[row]
+        scores = cosines + SAME_LANGUAGE_BONUS * ((languages[targets] == language) & (language != 0))
+        scores += SAME_DIFFICULTY_BONUS * ((difficulties[targets] == difficulty) & (difficulty != 0))
+        target_ids = ids[targets]
+        order = np.lexsort((target_ids, -scores))[:NEIGHBOURS]
+        lists.append([(float(scores[i]), int(target_ids[i])) for i in order])
+    return lists
 
 
-def _rows(pk: int, best: list[tuple[float, int]], fallback, features) -> list[tuple]:
+def _fallback_by_code(ids, live_mask, languages) -> dict[int, list[int]]:
+    """Live articles per code language (by code), newest first, for lists that come out short."""
+    fallback: dict[int, list[int]] = defaultdict(list)
+    for row in np.flatnonzero(live_mask)[::-1]:
+        bucket = fallback[int(languages[row])]
+        if len(bucket) < 2 * NEIGHBOURS:
+            bucket.append(int(ids[row]))
+    return fallback
+
+
+def _rows(pk: int, best: list[tuple[float, int]], fallback: list[int]) -> list[tuple]:
     """SimilarArticle rows for one article, topped up from the fallback when too short."""
-    chosen = [(round(s, 6), target) for s, target in best]
+    chosen = [(round(value, 6), target) for value, target in best]
     if len(chosen) < MIN_NEIGHBOURS:
         taken = {target for _, target in chosen} | {pk}
-        for target in fallback.get(features[pk].language, []):
+        for target in fallback:
             if len(chosen) >= MIN_NEIGHBOURS:
                 break
             if target not in taken:
                 chosen.append((0.0, target))
                 taken.add(target)
-    return [(pk, target, rank, s) for rank, (s, target) in enumerate(chosen, start=1)]
+    return [(pk, target, rank, value) for rank, (value, target) in enumerate(chosen, start=1)]
 
 
 # -- incremental refresh -----------------------------------------------------------------------------
+
+
+_idf_cache: dict = {}
+
+
+def _current_idf() -> tuple[dict[str, float], int] | None:
+    """The stored IDF table and live count, read again only when a rebuild replaced them."""
+    row = SimilarityIndex.objects.order_by("-pk").values_list("pk", "live_count").first()
+    if row is None:
+        return None
+    if _idf_cache.get("pk") != row[0]:
+        _idf_cache.update(pk=row[0], idf=SimilarityIndex.objects.get(pk=row[0]).idf)
+    return _idf_cache["idf"], row[1]
 
 
 def refresh(article_ids: Iterable[int]) -> None:
@@ -221,95 +286,96 @@ def refresh(article_ids: Iterable[int]) -> None:
     touched = set(article_ids)
     if not touched:
         return
-    index = SimilarityIndex.current()
-    total = Article.objects.count()
-    if index is None or total <= SMALL_CORPUS or len(touched) > REBUILD_SHARE * total:
+    current = _current_idf()
+    if current is None or current[1] <= SMALL_CORPUS or len(touched) > REBUILD_SHARE * current[1]:
         rebuild_all()
         return
-    idf = index.idf
-    # Lists that pointed at a touched article are recomputed too: it may have left, or moved.
+    idf = current[0]
     pointing = set(
         SimilarArticle.objects.filter(neighbour_id__in=touched).values_list("article_id", flat=True)
     )
     candidates = _candidates(touched, idf)
-    features = load_features(touched | pointing | candidates)
-    fallback = _fallback_lists(load_features(_recent_live(200)))
+    old_lists: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for article_id, neighbour_id, value in (
+        SimilarArticle.objects.filter(article_id__in=candidates | pointing)
+        .order_by("article_id", "rank")
+        .values_list("article_id", "neighbour_id", "score")
+    ):
+        old_lists[article_id].append((value, neighbour_id))
+    old_neighbours = {target for pk in pointing for _, target in old_lists[pk]}
+    features = load_features(touched | pointing | candidates | old_neighbours)
+    vectors = {pk: _vector(feature, idf) for pk, feature in features.items()}
+
+    def scored(pk: int, pool: Iterable[int]) -> list[tuple[float, int]]:
+        mine, me = vectors[pk], features[pk]
+        pairs = []
+        for other in pool:
+            if other == pk or other not in features or not features[other].live:
+                continue
+            theirs = vectors[other]
+            cosine = sum(value * theirs.get(term, 0.0) for term, value in mine.items())
+            if cosine > 0:
+                pairs.append((cosine + _bonus(me, features[other]), other))
+        return _top(pairs)
+
+    lists: dict[int, list[tuple[float, int]]] = {}
+    pool = candidates | touched
+    for pk in touched & set(features):
+        lists[pk] = scored(pk, pool)
+    for pk in (pointing - touched) & set(features):
+        # It pointed at a touched article: score its old neighbours and the touched ones again.
+        lists[pk] = scored(pk, {target for _, target in old_lists[pk]} | touched)
+    for pk in (candidates - touched - pointing) & set(features):
+        merged = {target: value for value, target in old_lists[pk]}
+        for value, other in scored(pk, touched):
+            merged[other] = value
+        best = _top([(value, target) for target, value in merged.items()])
+        if [(round(v, 6), t) for v, t in best] != [(round(v, 6), t) for v, t in old_lists[pk]]:
+            lists[pk] = best
+
+    short = [pk for pk, best in lists.items() if len(best) < MIN_NEIGHBOURS]
+    fallback = _fallback_for(features, short)
+    rows = [
+        row for pk, best in lists.items() for row in _rows(pk, best, fallback.get(features[pk].language, []))
+    ]
     with transaction.atomic():
-        lists: dict[int, list[tuple[float, int]]] = {}
-        live_candidates = [
-            features[pk] for pk in candidates | touched if pk in features and features[pk].live
-        ]
-        for pk in touched | pointing:
-            if pk not in features:
-                continue
-            own_candidates = (
-                live_candidates if pk in touched else _candidates_for(pk, features, idf, pointing)
-            )
-            scored = [
-                (score(features[pk], other, idf), other.id) for other in own_candidates if other.id != pk
-            ]
-            lists[pk] = _top([pair for pair in scored if pair[0] > 0])
-        # Lists that should now include a touched article: merge it where it beats their last entry.
-        current = defaultdict(list)
-        for article_id, neighbour_id, s in (
-            SimilarArticle.objects.filter(article_id__in=candidates - set(lists))
-            .order_by("article_id", "rank")
-            .values_list("article_id", "neighbour_id", "score")
-        ):
-            current[article_id].append((s, neighbour_id))
-        for pk in candidates - set(lists):
-            if pk not in features:
-                continue
-            merged = {target: s for s, target in current[pk] if target not in touched}
-            for other in touched:
-                if other in features and features[other].live and other != pk:
-                    s = score(features[pk], features[other], idf)
-                    if s > 0:
-                        merged[other] = s
-            best = _top([(s, target) for target, s in merged.items()])
-            old_rows = [(target, round(s, 6)) for s, target in current[pk]]
-            new_rows = [(target, s) for _, target, _, s in _rows(pk, best, fallback, features)]
-            if new_rows != old_rows:
-                lists[pk] = best
         SimilarArticle.objects.filter(article_id__in=lists).delete()
-        rows = [row for pk, best in lists.items() for row in _rows(pk, best, fallback, features)]
         bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), rows)
 
 
+def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, list[int]]:
+    """Newest live articles of each code language that short lists need."""
+    languages = {features[pk].language for pk in short}
+    fallback: dict[str, list[int]] = {}
+    for language in languages:
+        live = Article.objects.live().filter(code_language=language or None)
+        fallback[language] = list(live.order_by("-pk").values_list("pk", flat=True)[: 2 * NEIGHBOURS])
+    return fallback
+
+
 def _candidates(touched: set[int], idf: dict[str, float]) -> set[int]:
-    """Live articles sharing a rare tag or entity with a touched article, rarest first."""
-    tag_ids = [int(term[2:]) for term in idf if term.startswith("t:")]
-    entity_ids = [int(term[2:]) for term in idf if term.startswith("e:")]
+    """Live articles sharing the rarest tags and entities of the touched articles, best first."""
     mine_tags = set(ArticleTag.objects.filter(article_id__in=touched).values_list("tag_id", flat=True))
     mine_entities = set(
         ArticleEntity.objects.filter(article_id__in=touched).values_list("entity_id", flat=True)
     )
-    rare_tags = sorted(mine_tags & set(tag_ids), key=lambda t: -idf[f"t:{t}"])
-    rare_entities = sorted(mine_entities & set(entity_ids), key=lambda e: -idf[f"e:{e}"])
+    weights = {("t", t): idf[f"t:{t}"] for t in mine_tags if f"t:{t}" in idf}
+    weights.update({("e", e): idf[f"e:{e}"] for e in mine_entities if f"e:{e}" in idf})
     found: dict[int, float] = defaultdict(float)
     live = Article.objects.live()
-    for tag_id in rare_tags:
-        for pk in live.filter(article_tags__tag_id=tag_id).values_list("pk", flat=True)[:CANDIDATES]:
-            found[pk] += idf[f"t:{tag_id}"]
-    for entity_id in rare_entities:
-        for pk in live.filter(article_entities__entity_id=entity_id).values_list("pk", flat=True)[
-            :CANDIDATES
-        ]:
-            found[pk] += idf[f"e:{entity_id}"]
+    rarest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[
+        : RARE_TERMS * max(1, len(touched))
+    ]
+    for (kind, term_id), weight in rarest:
+        sharing = (
+            live.filter(article_tags__tag_id=term_id)
+            if kind == "t"
+            else live.filter(article_entities__entity_id=term_id)
+        )
+        for pk in sharing.order_by("-pk").values_list("pk", flat=True)[:CANDIDATES]:
+            found[pk] += weight
     ranked = sorted(found, key=lambda pk: (-found[pk], pk))
-    return set(ranked[: CANDIDATES * max(1, len(touched))])
-
-
-def _candidates_for(pk, features, idf, pool) -> list[Features]:
-    """Candidates for a list that pointed at a touched article: its old neighbours and the pool."""
-    old = set(SimilarArticle.objects.filter(article_id=pk).values_list("neighbour_id", flat=True))
-    extra = load_features(old - set(features))
-    features.update(extra)
-    return [features[other] for other in old | set(features) if other in features and features[other].live]
-
-
-def _recent_live(limit: int) -> list[int]:
-    return list(Article.objects.live().order_by("-id").values_list("pk", flat=True)[:limit])
+    return set(ranked[: 2 * CANDIDATES * max(1, len(touched))])
 
 
 def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict]]:

@@ -352,13 +352,8 @@ class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return bool(obj.conflict)
 
 
-@admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
-    list_display = ["article", "number", "version", "state", "kind", "conflict", "author", "created_at"]
-    list_filter = ["state", "kind", "conflict"]
-    search_fields = ["article__title", "article__reference", "note"]
-    list_select_related = ["article", "author"]
-    raw_id_fields = ["article"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is append-only: it can be read and filtered, never added to, changed or deleted."""
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -370,8 +365,17 @@ class RevisionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ["article", "number", "version", "state", "kind", "conflict", "author", "created_at"]
+    list_filter = ["state", "kind", "conflict"]
+    search_fields = ["article__title", "article__reference", "note"]
+    list_select_related = ["article", "author"]
+    raw_id_fields = ["article"]
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail: who did what to which article, when, with which note."""
 
     list_display = ["created_at", "user_label", "action", "article", "from_state", "to_state", "note"]
@@ -383,12 +387,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="user", ordering="user__username")
     def user_label(self, obj):
         return obj.user_label
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False

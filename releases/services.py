@@ -147,7 +147,7 @@ def _audit(article, action, *, user, from_state, to_state, note="", revision=Non
 
 def _set_review_state(article: Article, state: str) -> None:
     """Move the pending changes (or a never-published article) to ``state``."""
-    if article.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED):
+    if article.has_released_version:
         article.pending_state = state
     else:
         article.state = state
@@ -255,7 +255,7 @@ def article_edit(
         note=note,
         base_number=latest_number,
     )
-    if article.state not in (ArticleState.PUBLISHED, ArticleState.ARCHIVED):
+    if not article.has_released_version:
         # Nobody sees a never-published article: its row carries the draft.
         article_apply_content(article, content)
     article.edited_at = timezone.now()
@@ -304,7 +304,7 @@ def article_approve(*, article: Article, user, note: str = "") -> Article:
     revision = _add_revision(
         article, kind=RevisionKind.REVIEW, state=ArticleState.REVIEWED, content=content, user=user, note=note
     )
-    if article.state not in (ArticleState.PUBLISHED, ArticleState.ARCHIVED):
+    if not article.has_released_version:
         article_apply_content(article, content)
     _set_review_state(article, ArticleState.REVIEWED)
     _audit(
@@ -358,9 +358,7 @@ def article_publish(*, article: Article, user, note: str, bump: str = "patch") -
     if before != ArticleState.REVIEWED and not republish:
         raise InvalidTransition(f"Only approved changes can be published; this article is {before}.")
     live = live_revision(article)
-    current_version = (
-        article.version if article.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED) else None
-    )
+    current_version = article.version if article.has_released_version else None
     base = live.version if live and current_version is None and live.version else current_version
     source = live.content if republish and live else pending_content(article)
     new_version = bump_version(base or (source.get("revision") or {}).get("version"), bump)
