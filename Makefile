@@ -58,10 +58,12 @@ BENCH_COUNT ?= 100000
 
 # Benchmarks run on a fresh PostgreSQL database on 127.0.0.1:5432 (see bench/).
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT)
+	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --keep-db
+	$(BIN)/python bench/bench_similar.py
 
 bench-quick: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_import.py --count 5000
+	$(BIN)/python bench/bench_import.py --count 5000 --keep-db
+	$(BIN)/python bench/bench_similar.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache
