@@ -35,7 +35,7 @@ MIN_NEIGHBOURS = 5  # fewer than this and the list is topped up by the fallback
 WEIGHTS = {"tag": 1.0, "entity": 1.0, "problem": 1.5, "context": 0.5, "word": 0.4}
 SAME_LANGUAGE_BONUS = 0.05
 SAME_DIFFICULTY_BONUS = 0.03
-CANDIDATES = 150  # incremental refresh: candidates taken per rare term of a touched article
+CANDIDATES = 30  # incremental refresh: candidates taken per rare term of a touched article
 RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most about it
 REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
 CHUNK = 500
@@ -233,6 +233,7 @@ def _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, dif
         language, difficulty = languages[row], difficulties[row]
         scores = cosines + SAME_LANGUAGE_BONUS * ((languages[targets] == language) & (language != 0))
         scores += SAME_DIFFICULTY_BONUS * ((difficulties[targets] == difficulty) & (difficulty != 0))
+        scores = np.round(scores, 6)  # equal to six places is a tie, broken by id in both paths
         target_ids = ids[targets]
         order = np.lexsort((target_ids, -scores))[:NEIGHBOURS]
         lists.append([(float(scores[i]), int(target_ids[i])) for i in order])
@@ -315,7 +316,7 @@ def refresh(article_ids: Iterable[int]) -> None:
             theirs = vectors[other]
             cosine = sum(value * theirs.get(term, 0.0) for term, value in mine.items())
             if cosine > 0:
-                pairs.append((cosine + _bonus(me, features[other]), other))
+                pairs.append((round(cosine + _bonus(me, features[other]), 6), other))
         return _top(pairs)
 
     lists: dict[int, list[tuple[float, int]]] = {}
@@ -354,7 +355,8 @@ def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, 
 
 
 def _candidates(touched: set[int], idf: dict[str, float]) -> set[int]:
-    """Live articles sharing the rarest tags and entities of the touched articles, best first."""
+    """Candidates for the touched articles' lists: live articles sharing their rarest tags and
+    entities, and their neighbours and neighbours' neighbours in the current lists."""
     mine_tags = set(ArticleTag.objects.filter(article_id__in=touched).values_list("tag_id", flat=True))
     mine_entities = set(
         ArticleEntity.objects.filter(article_id__in=touched).values_list("entity_id", flat=True)
@@ -372,10 +374,23 @@ def _candidates(touched: set[int], idf: dict[str, float]) -> set[int]:
             if kind == "t"
             else live.filter(article_entities__entity_id=term_id)
         )
-        for pk in sharing.order_by("-pk").values_list("pk", flat=True)[:CANDIDATES]:
+        for pk in sharing.order_by("pk").values_list("pk", flat=True)[:CANDIDATES]:
             found[pk] += weight
     ranked = sorted(found, key=lambda pk: (-found[pk], pk))
-    return set(ranked[: 2 * CANDIDATES * max(1, len(touched))])
+    pool = set(ranked[: 2 * CANDIDATES * max(1, len(touched))])
+    # The neighbour graph knows the closest articles already: the touched articles' neighbours
+    # and their neighbours are the best candidates there are (two indexed lookups).
+    first = set(
+        SimilarArticle.objects.filter(article_id__in=touched)
+        .order_by()
+        .values_list("neighbour_id", flat=True)
+    )
+    second = set(
+        SimilarArticle.objects.filter(article_id__in=first, rank__lte=3)
+        .order_by()
+        .values_list("neighbour_id", flat=True)
+    )
+    return pool | first | second
 
 
 def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict]]:
