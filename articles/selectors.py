@@ -13,11 +13,6 @@ from articles.similarity import neighbours_for
 SIMILAR_LIMIT = 10
 
 
-def article_for_reader(*, slug: str, user) -> Article:
-    """The article at ``slug`` if ``user`` may see it; a 404 otherwise, never a hint it exists."""
-    return get_object_or_404(Article.objects.visible_to(user), slug=slug)
-
-
 def articles_with_content(queryset=None):
     """Articles with everything ``article_meta`` reads, in a fixed number of queries."""
     return content_prefetch(queryset if queryset is not None else Article.objects.all())
