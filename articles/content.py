@@ -36,6 +36,11 @@ def version_key(version: str | None) -> tuple[int, int, int] | None:
     return tuple(int(part) for part in match.groups()) if match else None
 
 
+def content_version(content: dict[str, Any]) -> str:
+    """The revision version a content dict carries, or '' when it has none."""
+    return (content.get("revision") or {}).get("version") or ""
+
+
 def content_from_page(page: ParsedPage) -> dict[str, Any]:
     """The content dict of a parsed document (dates as ISO strings, lists in document order)."""
     revision = None

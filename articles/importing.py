@@ -24,11 +24,17 @@ from django.utils.text import slugify
 
 from articles import parse_workers, similarity
 from articles.bulk import analyze, bulk_insert
-from articles.content import article_field_values, content_from_page, is_live_eligible, validate_content
-from articles.content import version_key as _version_key
+from articles.content import (
+    article_field_values,
+    content_from_page,
+    content_version,
+    is_live_eligible,
+    validate_content,
+    version_key,
+)
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
 from articles.parsing import MAX_DOCUMENT_BYTES, Problem, normalize_text, parse_page
-from articles.writing import PartsWriter
+from articles.writing import PartsWriter, update_row
 
 logger = logging.getLogger(__name__)
 
@@ -365,16 +371,12 @@ class Importer:
             content, path = item.content, item.source.path
             article = existing.get(content["reference"])
             item.article = article
-            new_version = (content.get("revision") or {}).get("version")
+            new_version = content_version(content)
             if article is None:
                 item.result = DocumentResult(path, "created", content["reference"], warnings=item.warnings)
             elif article.source_digest == item.digest:
                 item.result = DocumentResult(path, "unchanged", article.reference, article.slug)
-            elif (
-                _version_key(new_version) is not None
-                and _version_key(article.source_version) is not None
-                and _version_key(new_version) < _version_key(article.source_version)
-            ):
+            elif _is_older(new_version, article.source_version):
                 warning = {
                     "path": path,
                     "line": None,
@@ -412,7 +414,7 @@ class Importer:
                         state=ArticleState.PUBLISHED if live else ArticleState.DRAFT,
                         published_at=now if live else None,
                         source_digest=item.digest,
-                        source_version=(item.content.get("revision") or {}).get("version") or "",
+                        source_version=content_version(item.content),
                         created_at=now,
                         updated_at=now,
                     )
@@ -434,7 +436,7 @@ class Importer:
                 eligible = is_live_eligible(item.content)
                 bookkeeping = {
                     "source_digest": item.digest,
-                    "source_version": (item.content.get("revision") or {}).get("version") or "",
+                    "source_version": content_version(item.content),
                     "updated_at": now,
                 }
                 held = self._held_reason(article, eligible)
@@ -459,9 +461,7 @@ class Importer:
                     values["pending_state"] = None
                     if article.published_at is None:
                         values["published_at"] = now
-                Article.objects.filter(pk=article.pk).update(**values)
-                for name, value in values.items():
-                    setattr(article, name, value)
+                update_row(article, values)
                 rewritten.append((article, item.content))
                 revisions.append((article, item.content, state))
             if rewritten:
@@ -509,6 +509,12 @@ class Importer:
             taken.add(unique)
             slugs.append(unique)
         return slugs
+
+
+def _is_older(version: str, than: str) -> bool:
+    """True when both versions are known and ``version`` comes before ``than`` numerically."""
+    new, old = version_key(version), version_key(than)
+    return new is not None and old is not None and new < old
 
 
 def _analyze_tables() -> None:

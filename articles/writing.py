@@ -148,10 +148,14 @@ class PartsWriter:
         return found
 
 
-def article_apply_content(article: Article, content: dict[str, Any]) -> None:
-    """Make ``content`` the article's row and parts (the caller saves workflow fields)."""
-    values = {**article_field_values(content), "updated_at": timezone.now()}
+def update_row(article: Article, values: dict[str, Any]) -> None:
+    """Write these column values to the article's row and to the instance in hand."""
     Article.objects.filter(pk=article.pk).update(**values)
     for name, value in values.items():
         setattr(article, name, value)
+
+
+def article_apply_content(article: Article, content: dict[str, Any]) -> None:
+    """Make ``content`` the article's row and parts (the caller saves workflow fields)."""
+    update_row(article, {**article_field_values(content), "updated_at": timezone.now()})
     PartsWriter().replace([(article, content)])

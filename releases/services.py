@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from articles import similarity
 from articles.bulk import bulk_insert
-from articles.content import content_from_article, content_prefetch, validate_content, version_key
+from articles.content import (
+    content_from_article,
+    content_prefetch,
+    content_version,
+    validate_content,
+    version_key,
+)
 from articles.models import Article, ArticleState
 from articles.writing import article_apply_content
 from releases.models import AuditAction, AuditEvent, Revision, RevisionKind
@@ -124,7 +130,7 @@ def _add_revision(article: Article, *, kind, state, content, user, note="", base
         number=number,
         kind=kind,
         state=state,
-        version=(content.get("revision") or {}).get("version") or "",
+        version=content_version(content),
         content=content,
         base_number=base_number,
         conflict=conflict,
@@ -192,7 +198,7 @@ def revisions_record_import(
             number=number,
             kind=RevisionKind.IMPORT,
             state=state,
-            version=(content.get("revision") or {}).get("version") or "",
+            version=content_version(content),
             content=content,
             conflict=article.id in conflicts,
             author=author,
