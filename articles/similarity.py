@@ -295,7 +295,8 @@ def refresh(article_ids: Iterable[int]) -> None:
     pointing = set(
         SimilarArticle.objects.filter(neighbour_id__in=touched).values_list("article_id", flat=True)
     )
-    candidates = _candidates(touched, idf)
+    features = load_features(touched)
+    candidates = _candidates(touched, idf, features)
     old_lists: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for article_id, neighbour_id, value in (
         SimilarArticle.objects.filter(article_id__in=candidates | pointing)
@@ -304,7 +305,7 @@ def refresh(article_ids: Iterable[int]) -> None:
     ):
         old_lists[article_id].append((value, neighbour_id))
     old_neighbours = {target for pk in pointing for _, target in old_lists[pk]}
-    features = load_features(touched | pointing | candidates | old_neighbours)
+    features.update(load_features((pointing | candidates | old_neighbours) - set(features)))
     vectors = {pk: _vector(feature, idf) for pk, feature in features.items()}
 
     def scored(pk: int, pool: Iterable[int]) -> list[tuple[float, int]]:
@@ -354,15 +355,13 @@ def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, 
     return fallback
 
 
-def _candidates(touched: set[int], idf: dict[str, float]) -> set[int]:
+def _candidates(touched: set[int], idf: dict[str, float], features: dict[int, Features]) -> set[int]:
     """Candidates for the touched articles' lists: live articles sharing their rarest tags and
     entities, and their neighbours and neighbours' neighbours in the current lists."""
-    mine_tags = set(ArticleTag.objects.filter(article_id__in=touched).values_list("tag_id", flat=True))
-    mine_entities = set(
-        ArticleEntity.objects.filter(article_id__in=touched).values_list("entity_id", flat=True)
-    )
-    weights = {("t", t): idf[f"t:{t}"] for t in mine_tags if f"t:{t}" in idf}
-    weights.update({("e", e): idf[f"e:{e}"] for e in mine_entities if f"e:{e}" in idf})
+    terms = {term for pk in touched if pk in features for term in features[pk].terms}
+    weights = {
+        (term[0], int(term[2:])): idf[term] for term in terms if term[:2] in ("t:", "e:") and term in idf
+    }
     found: dict[int, float] = defaultdict(float)
     live = Article.objects.live()
     rarest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[
