@@ -108,6 +108,8 @@ _FIELD_TYPES: dict[str, dict[str, str]] = {
 
 _DIGITS = frozenset("0123456789")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
+_TRAILING_BLANKS = re.compile(r"[ \t]+$", re.MULTILINE)
+_WHITESPACE = re.compile(r"\s")  # the same characters as str.isspace()
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _HEADER_RE = re.compile(r"(\S+) post meta")
@@ -263,7 +265,7 @@ def normalize_text(data: str | bytes) -> str:
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
     text = text.lstrip("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "\n".join(line.rstrip(" \t") for line in text.split("\n")).rstrip("\n")
+    text = _TRAILING_BLANKS.sub("", text).rstrip("\n")
     return text + "\n" if text else ""
 
 
@@ -327,7 +329,7 @@ def _check_value(kind: str, value: str) -> tuple[object, str]:
 def check_url(value: str) -> tuple[str | None, str]:
     """Accept only absolute http(s) URLs with a host and no whitespace."""
     message = f"expected an absolute http or https URL, got {_short(value)}"
-    if any(char.isspace() for char in value):
+    if _WHITESPACE.search(value):
         return None, message + " (it contains whitespace)"
     try:
         parts = urlsplit(value)
