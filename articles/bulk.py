@@ -6,14 +6,24 @@ table's sequence first, so callers get them back as bulk_create would give them.
 databases use bulk_create.
 """
 
+import json
 from collections.abc import Sequence
 
 from django.db import connections, router
 from django.db.models import JSONField, Model, TextField
 
 
+def encode_json(value) -> str:
+    """JSON text of a value as a JSONField column stores it (PostgreSQL parses it to jsonb)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def bulk_insert(objs: Sequence[Model]) -> None:
-    """Insert unsaved instances of one model and set their primary keys."""
+    """Insert unsaved instances of one model and set their primary keys.
+
+    An instance may carry ``encoded_json``, a dict from JSON field names to their JSON text
+    (see encode_json), made earlier in another process: those columns are sent as they are.
+    """
     if not objs:
         return
     model = type(objs[0])
@@ -35,8 +45,14 @@ def bulk_insert(objs: Sequence[Model]) -> None:
         columns = ", ".join(quote(field.column) for field in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
+                encoded = getattr(obj, "encoded_json", None) or {}
                 copy.write_row(
-                    [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+                    [
+                        encoded[field.attname]
+                        if field.attname in encoded
+                        else field.get_db_prep_save(field.pre_save(obj, True), connection)
+                        for field in fields
+                    ]
                 )
     for obj in objs:
         obj._state.adding = False
@@ -82,3 +98,32 @@ def analyze(models: Sequence[type[Model]]) -> None:
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)} ({', '.join(columns)})")
             else:
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def commit_without_flush_wait(model: type[Model]) -> None:
+    """Let the current transaction commit without waiting for its WAL to reach the disk.
+
+    For bulk writes whose source still exists: imported documents (the files) and similar posts
+    (derived data). PostgreSQL stays consistent; a crash of the database server can lose the
+    last fraction of a second of such commits, which running the import or rebuild again
+    restores. Editors' work is never written this way. Other databases: no effect.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def check_keys_by_index(model: type[Model]) -> None:
+    """Make the current transaction's foreign-key checks probe primary keys by index.
+
+    PostgreSQL checks each new row's foreign keys with a cached plan. Tags and entities are
+    tables of a few pages, which the planner prefers to read whole, so a batch of thousands of
+    links would re-read them thousands of times at commit. With sequential scans off for this
+    transaction (its own queries all use indexes anyway), each check is one index probe.
+    Other databases: no effect.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan TO OFF")

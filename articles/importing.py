@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import parse_workers, similarity
-from articles.bulk import analyze, bulk_insert
+from articles.bulk import analyze, bulk_insert, check_keys_by_index, commit_without_flush_wait, encode_json
 from articles.content import (
     article_field_values,
     content_from_page,
@@ -142,26 +142,43 @@ class _Item:
     text: str = ""
     digest: str = ""
     content: dict[str, Any] | None = None
+    encoded: dict[str, str] = field(default_factory=dict)
     warnings: list[dict] = field(default_factory=list)
     article: Article | None = None
     result: DocumentResult | None = None
 
 
-def parse_document(job: tuple[str, str]) -> tuple[dict | None, list[dict], list[dict]]:
-    """Parse and validate one document's text: (content or None, errors, warnings).
+def parse_document(job: tuple[str, str]) -> tuple[dict | None, list[dict], list[dict], dict[str, str]]:
+    """Parse and validate one document's text: (content or None, errors, warnings, JSON texts).
 
-    Pure and picklable, so that parse workers in other processes can run it.
+    Pure and picklable, so that parse workers in other processes can run it. The JSON texts
+    of the revision snapshot and of the article's JSON columns are encoded here too, in the
+    worker, so that the process writing to the database has less to do.
     """
     path, text = job
     parsed = parse_page(text)
     warnings = [_problem_dict(path, warning) for warning in parsed.warnings]
     if not parsed.ok:
-        return None, [_problem_dict(path, error) for error in parsed.errors], warnings
+        return None, [_problem_dict(path, error) for error in parsed.errors], warnings, {}
     content = content_from_page(parsed.page)
     problems = validate_content(content)
     if problems:
-        return None, [_problem_dict(path, problem) for problem in problems], warnings
-    return content, [], warnings
+        return None, [_problem_dict(path, problem) for problem in problems], warnings, {}
+    return content, [], warnings, encode_json_columns(content)
+
+
+def encode_json_columns(content: dict[str, Any]) -> dict[str, str]:
+    """JSON texts for bulk_insert: the revision snapshot and the article's JSON columns."""
+    encoded = {"content": encode_json(content)}
+    for name, value in article_field_values(content).items():
+        if name in JSON_COLUMNS and value is not None:
+            encoded[name] = encode_json(value)
+    return encoded
+
+
+JSON_COLUMNS = frozenset(
+    field.attname for field in Article._meta.concrete_fields if field.get_internal_type() == "JSONField"
+)
 
 
 def default_workers() -> int:
@@ -261,11 +278,11 @@ class Importer:
 
     def _finish_parsing(self, batch, todo, job) -> list[_Item]:
         parsed = list(job) if job is not None else [parse_document((i.source.path, i.text)) for i in todo]
-        for item, (content, errors, warnings) in zip(todo, parsed, strict=True):
+        for item, (content, errors, warnings, encoded) in zip(todo, parsed, strict=True):
             if errors:
                 item.result = DocumentResult(item.source.path, "failed", warnings=warnings, errors=errors)
             else:
-                item.content, item.warnings = content, warnings
+                item.content, item.warnings, item.encoded = content, warnings, encoded
         return batch
 
     def _write_batch(self, batch: list[_Item]) -> None:
@@ -343,6 +360,8 @@ class Importer:
             return
         try:
             with transaction.atomic():
+                commit_without_flush_wait(Article)
+                check_keys_by_index(Article)
                 self._classify(items, lock=True)
                 self._write(items)
         except (IntegrityError, DatabaseError) as exc:
@@ -400,30 +419,30 @@ class Importer:
         if not to_create and not to_update:
             return
         now = timezone.now()
-        revisions: list[tuple[Article, dict, str]] = []
+        revisions: list[tuple[Article, dict, str, str | None]] = []
 
         if to_create:
             slugs = self._new_slugs([item.content for item in to_create])
             articles = []
             for item, slug in zip(to_create, slugs, strict=True):
                 live = is_live_eligible(item.content)
-                articles.append(
-                    Article(
-                        **article_field_values(item.content),
-                        slug=slug,
-                        state=ArticleState.PUBLISHED if live else ArticleState.DRAFT,
-                        published_at=now if live else None,
-                        source_digest=item.digest,
-                        source_version=content_version(item.content),
-                        created_at=now,
-                        updated_at=now,
-                    )
+                article = Article(
+                    **article_field_values(item.content),
+                    slug=slug,
+                    state=ArticleState.PUBLISHED if live else ArticleState.DRAFT,
+                    published_at=now if live else None,
+                    source_digest=item.digest,
+                    source_version=content_version(item.content),
+                    created_at=now,
+                    updated_at=now,
                 )
+                article.encoded_json = item.encoded
+                articles.append(article)
             bulk_insert(articles)
             for item, article in zip(to_create, articles, strict=True):
                 item.result.slug = article.slug
                 item.result.article_id = article.id
-                revisions.append((article, item.content, article.state))
+                revisions.append((article, item.content, article.state, item.encoded.get("content")))
             self.parts.write(
                 [(article, item.content) for item, article in zip(to_create, articles, strict=True)]
             )
@@ -450,7 +469,7 @@ class Importer:
                     else:
                         bookkeeping["state"] = ArticleState.DRAFT
                     Article.objects.filter(pk=article.pk).update(**bookkeeping)
-                    revisions.append((article, item.content, ArticleState.DRAFT))
+                    revisions.append((article, item.content, ArticleState.DRAFT, item.encoded.get("content")))
                     item.result.warnings.append(
                         {"path": item.source.path, "line": None, "field": "revision", "message": held}
                     )
@@ -463,7 +482,7 @@ class Importer:
                         values["published_at"] = now
                 update_row(article, values)
                 rewritten.append((article, item.content))
-                revisions.append((article, item.content, state))
+                revisions.append((article, item.content, state, item.encoded.get("content")))
             if rewritten:
                 self.parts.replace(rewritten)
 

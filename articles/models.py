@@ -223,8 +223,12 @@ class Article(models.Model):
 class ArticleTag(models.Model):
     """An article's stack or tool tag, at its position in the document's list."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="article_tags")
+    # Each foreign key is the first column of a composite index below, which serves its lookups:
+    # a separate index of its own would only cost every import another write.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="article_tags", db_index=False
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="article_tags", db_index=False)
     position = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -241,8 +245,13 @@ class ArticleTag(models.Model):
 class ArticleEntity(models.Model):
     """An entity an article names, at its position in the document's list."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_entities")
-    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="article_entities")
+    # As for ArticleTag: the composite indexes below serve lookups by either key.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="article_entities", db_index=False
+    )
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, related_name="article_entities", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -264,7 +273,10 @@ def image_upload_to(instance, filename):
 class ImageSource(models.Model):
     """One of an article's image sources, in document order, with an optional uploaded copy."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="image_sources")
+    # Served by the unique (article, position) index.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="image_sources", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     source = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=2000, help_text="http or https only.")
@@ -290,10 +302,19 @@ class ImageSource(models.Model):
 
 
 class SimilarArticle(models.Model):
-    """One of an article's most similar live articles, with its score and rank (1 is best)."""
+    """One of an article's most similar live articles, with its score and rank (1 is best).
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="similar_links")
-    neighbour = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    A derived table, recomputed from the articles (``rebuild_similar``) and written a million
+    rows at a time, so its keys carry no database-level foreign key: a check per row would
+    cost a rebuild more than the rows themselves. Deleting an article still removes its rows
+    through the ORM's cascade, and readers join to live articles (``neighbours_for``).
+    """
+
+    # Served by the unique (article, rank) index.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="similar_links", db_index=False, db_constraint=False
+    )
+    neighbour = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
 
@@ -332,3 +353,21 @@ class SimilarityIndex(models.Model):
     def store(cls, *, idf: dict, live_count: int) -> None:
         cls.objects.all().delete()
         cls.objects.create(idf=idf, live_count=live_count)
+
+
+class ContentGeneration(models.Model):
+    """A counter that advances in the same transaction as every change readers could see.
+
+    Database triggers advance it on any write to articles, their tags, entities and images,
+    and similar posts (migration 0006), whichever code makes the write. The anonymous read
+    cache puts it in every key (``articles.read_cache``), so no process can serve a response
+    that predates a committed change, and nothing ever needs purging.
+    """
+
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="contentgeneration_single_row")]
+
+    def __str__(self):
+        return str(self.value)

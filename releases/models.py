@@ -22,7 +22,8 @@ class Revision(models.Model):
     state ``published`` went live when it was made.
     """
 
-    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="revisions")
+    # Served by the unique (article, number) index.
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="revisions", db_index=False)
     number = models.PositiveIntegerField(help_text="1, 2, 3... per article, in the order they were made.")
     kind = models.CharField(max_length=20, choices=RevisionKind.choices)
     state = models.CharField(
@@ -80,7 +81,10 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     """Who did what to which article, when, with which note. Append-only."""
 
-    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="audit_events")
+    # Served by the (article, -created_at) index.
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="audit_events", db_index=False
+    )
     revision = models.ForeignKey(
         Revision, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
     )

@@ -172,9 +172,13 @@ def _with_revision_block(content: dict, **changes) -> dict:
 
 
 def revisions_record_import(
-    entries: Iterable[tuple[Article, dict[str, Any], str]], *, author=None, conflicts: set[int] = frozenset()
+    entries: Iterable[tuple[Article, dict[str, Any], str, str | None]],
+    *,
+    author=None,
+    conflicts: set[int] = frozenset(),
 ) -> list[Revision]:
-    """Add one import revision per (article, content, state), numbered after each article's last.
+    """Add one import revision per (article, content, state, content's JSON text or None),
+    numbered after each article's last.
 
     Runs inside the importer's transaction, in a few statements for the whole batch.
     ``conflicts`` names articles whose import arrived on top of unpublished editor changes.
@@ -183,14 +187,14 @@ def revisions_record_import(
     if not entries:
         return []
     last = dict(
-        Revision.objects.filter(article_id__in={article.id for article, _, _ in entries})
+        Revision.objects.filter(article_id__in={entry[0].id for entry in entries})
         .values("article_id")
         .annotate(last=Max("number"))
         .values_list("article_id", "last")
     )
     revisions = []
     events = []
-    for article, content, state in entries:
+    for article, content, state, encoded in entries:
         number = last.get(article.id, 0) + 1
         last[article.id] = number
         revision = Revision(
@@ -204,6 +208,8 @@ def revisions_record_import(
             author=author,
             note="conflicts with unpublished editor changes" if article.id in conflicts else "",
         )
+        if encoded is not None:
+            revision.encoded_json = {"content": encoded}
         revisions.append(revision)
     bulk_insert(revisions)
     for revision in revisions:
