@@ -14,6 +14,7 @@ them or should now.
 """
 
 import math
+import os
 import re
 from array import array
 from collections import defaultdict
@@ -21,11 +22,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models import Q
 from django.urls import reverse
 from scipy import sparse
+from sparse_dot_topn import sp_matmul_topn
 
-from articles.bulk import bulk_insert_rows
+from articles.bulk import bulk_insert_rows, commit_without_flush_wait
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
 
 NEIGHBOURS = 10
@@ -38,7 +41,8 @@ SAME_DIFFICULTY_BONUS = 0.03
 CANDIDATES = 30  # incremental refresh: candidates taken per rare term of a touched article
 RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most about it
 REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
-CHUNK = 500
+CHUNK = 2000
+SHORTLIST = 3 * NEIGHBOURS  # a full rebuild re-ranks each article's best cosines with the bonuses
 SMALL_CORPUS = 2000  # up to this many articles a full rebuild is as cheap as a refresh
 
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9+#]*")
@@ -124,8 +128,9 @@ def _top(scored: list[tuple[float, int]], limit: int = NEIGHBOURS) -> list[tuple
 def _corpus_matrix():
     """Stream the corpus into a sparse matrix of base weights, in bounded memory.
 
-    Returns (ids, live mask, language codes, difficulty codes, vocabulary, matrix): the three
-    tables are read in article order side by side, and terms go straight into typed arrays.
+    Returns (ids, live mask, language codes, difficulty codes, vocabulary, matrix). Articles
+    are read in primary-key order; their tag and entity links are read as plain integer pairs
+    in large chunks and placed with NumPy, since they are most of the terms.
     """
     ids, live = array("q"), array("b")
     languages, difficulties = array("i"), array("i")
@@ -134,54 +139,66 @@ def _corpus_matrix():
     vocabulary: dict[str, int] = {}
     rows, cols, weights = array("i"), array("i"), array("f")
 
-    def add(row: int, term: str, weight: float) -> None:
-        rows.append(row)
-        cols.append(vocabulary.setdefault(term, len(vocabulary)))
-        weights.append(weight)
-
-    tags = (
-        ArticleTag.objects.order_by("article_id")
-        .values_list("article_id", "tag_id")
-        .iterator(chunk_size=20000)
-    )
-    entities = (
-        ArticleEntity.objects.order_by("article_id")
-        .values_list("article_id", "entity_id")
-        .iterator(chunk_size=20000)
-    )
-    next_tag, next_entity = next(tags, None), next(entities, None)
     articles = Article.objects.order_by("pk").values_list(*ARTICLE_COLUMNS).iterator(chunk_size=5000)
     for row, (pk, state, title, topic, outline, language, difficulty) in enumerate(articles):
         ids.append(pk)
         live.append(state == ArticleState.PUBLISHED)
         languages.append(language_codes.setdefault(language or "", len(language_codes)))
         difficulties.append(difficulty_codes.setdefault(difficulty or "", len(difficulty_codes)))
-        for term, weight in _text_terms(title, topic, outline).items():
-            add(row, term, weight)
-        while next_tag is not None and next_tag[0] <= pk:
-            if next_tag[0] == pk:
-                add(row, f"t:{next_tag[1]}", WEIGHTS["tag"])
-            next_tag = next(tags, None)
-        while next_entity is not None and next_entity[0] <= pk:
-            if next_entity[0] == pk:
-                add(row, f"e:{next_entity[1]}", WEIGHTS["entity"])
-            next_entity = next(entities, None)
+        terms = _text_terms(title, topic, outline)
+        rows.extend([row] * len(terms))
+        cols.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
+        weights.extend(terms.values())
+    id_array = np.frombuffer(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
+    parts = [
+        (
+            np.frombuffer(rows, dtype=np.int32) if rows else np.zeros(0, dtype=np.int32),
+            np.frombuffer(cols, dtype=np.int32) if cols else np.zeros(0, dtype=np.int32),
+            np.frombuffer(weights, dtype=np.float32) if weights else np.zeros(0, dtype=np.float32),
+        )
+    ]
+    for model, column, prefix, weight in (
+        (ArticleTag, "tag_id", "t", WEIGHTS["tag"]),
+        (ArticleEntity, "entity_id", "e", WEIGHTS["entity"]),
+    ):
+        for article_ids, term_ids in _link_chunks(model, column):
+            found = np.searchsorted(id_array, article_ids)
+            found[found == len(id_array)] = 0
+            keep = id_array[found] == article_ids if len(id_array) else np.zeros(len(found), dtype=bool)
+            found, term_ids = found[keep], term_ids[keep]
+            unique, inverse = np.unique(term_ids, return_inverse=True)
+            names = [f"{prefix}:{term_id}" for term_id in unique.tolist()]
+            codes = np.array([vocabulary.setdefault(name, len(vocabulary)) for name in names], dtype=np.int32)
+            parts.append(
+                (found.astype(np.int32), codes[inverse], np.full(len(found), weight, dtype=np.float32))
+            )
     matrix = sparse.csr_matrix(
         (
-            np.frombuffer(weights, dtype=np.float32),
-            (np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)),
+            np.concatenate([part[2] for part in parts]),
+            (np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts])),
         ),
         shape=(len(ids), max(1, len(vocabulary))),
     )
     matrix.sum_duplicates()
     return (
-        np.frombuffer(ids, dtype=np.int64),
-        np.frombuffer(live, dtype=np.int8).astype(bool),
-        np.frombuffer(languages, dtype=np.int32),
-        np.frombuffer(difficulties, dtype=np.int32),
+        id_array,
+        np.frombuffer(live, dtype=np.int8).astype(bool) if live else np.zeros(0, dtype=bool),
+        np.frombuffer(languages, dtype=np.int32) if languages else np.zeros(0, dtype=np.int32),
+        np.frombuffer(difficulties, dtype=np.int32) if difficulties else np.zeros(0, dtype=np.int32),
         vocabulary,
         matrix,
     )
+
+
+def _link_chunks(model, column: str, size: int = 200_000):
+    """(article ids, term ids) arrays of a link table, a chunk at a time, by a plain cursor."""
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT article_id, {quote(column)} FROM {quote(model._meta.db_table)}")
+        while batch := cursor.fetchmany(size):
+            pairs = np.array(batch, dtype=np.int64)
+            yield pairs[:, 0], pairs[:, 1]
 
 
 def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
@@ -202,6 +219,7 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
     fallback = _fallback_by_code(ids, live_mask, languages)
 
     with transaction.atomic():
+        commit_without_flush_wait(SimilarArticle)
         SimilarArticle.objects.all().delete()
         for start in range(0, len(ids), CHUNK):
             chunk = np.arange(start, min(start + CHUNK, len(ids)))
@@ -218,26 +236,41 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
 
 
 def _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties):
-    """The best live neighbours of a chunk of rows: (score, id) lists, best first."""
-    product = (matrix[chunk] @ live_matrix).tocsr()
-    lists = []
-    for offset, row in enumerate(chunk):
-        begin, end = product.indptr[offset], product.indptr[offset + 1]
-        targets = live_rows[product.indices[begin:end]]
-        cosines = product.data[begin:end].astype(np.float64)
-        keep = (targets != row) & (cosines > 0)
-        targets, cosines = targets[keep], cosines[keep]
-        if len(targets) > 3 * NEIGHBOURS:
-            best = np.argpartition(-cosines, 3 * NEIGHBOURS)[: 3 * NEIGHBOURS]
-            targets, cosines = targets[best], cosines[best]
-        language, difficulty = languages[row], difficulties[row]
-        scores = cosines + SAME_LANGUAGE_BONUS * ((languages[targets] == language) & (language != 0))
-        scores += SAME_DIFFICULTY_BONUS * ((difficulties[targets] == difficulty) & (difficulty != 0))
-        scores = np.round(scores, 6)  # equal to six places is a tie, broken by id in both paths
-        target_ids = ids[targets]
-        order = np.lexsort((target_ids, -scores))[:NEIGHBOURS]
-        lists.append([(float(scores[i]), int(target_ids[i])) for i in order])
-    return lists
+    """The best live neighbours of a chunk of rows: (score, id) lists, best first.
+
+    The product keeps each row's SHORTLIST best cosines only (in compiled code, on every core),
+    then the bonuses re-rank that shortlist for the whole chunk at once.
+    """
+    product = sp_matmul_topn(
+        matrix[chunk], live_matrix, top_n=SHORTLIST + 1, threshold=0.0, n_threads=_threads()
+    )
+    counts = np.diff(product.indptr)
+    width = max(1, int(counts.max()) if len(counts) else 1)
+    row_of = np.repeat(np.arange(len(chunk)), counts)
+    slot = np.arange(product.nnz) - product.indptr[row_of]
+    targets = np.zeros((len(chunk), width), dtype=np.int64)
+    cosines = np.zeros((len(chunk), width), dtype=np.float64)
+    targets[row_of, slot] = live_rows[product.indices]
+    cosines[row_of, slot] = product.data
+    valid = (cosines > 0) & (targets != chunk[:, None])  # an article is never its own neighbour
+    language, difficulty = languages[chunk][:, None], difficulties[chunk][:, None]
+    scores = cosines + SAME_LANGUAGE_BONUS * ((languages[targets] == language) & (language != 0))
+    scores += SAME_DIFFICULTY_BONUS * ((difficulties[targets] == difficulty) & (difficulty != 0))
+    scores = np.where(valid, np.round(scores, 6), -np.inf)  # equal to six places is a tie...
+    target_ids = ids[targets]
+    order = np.lexsort((target_ids, -scores), axis=-1)[:, :NEIGHBOURS]  # ... broken by id
+    best_scores = np.take_along_axis(scores, order, axis=-1).tolist()
+    best_ids = np.take_along_axis(target_ids, order, axis=-1).tolist()
+    return [
+        [(score, target) for score, target in zip(row_scores, row_ids, strict=True) if score != -math.inf]
+        for row_scores, row_ids in zip(best_scores, best_ids, strict=True)
+    ]
+
+
+def _threads() -> int | None:
+    """Threads for the product: every core (None, sequential, on a single-core machine)."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else None
 
 
 def _fallback_by_code(ids, live_mask, languages) -> dict[int, list[int]]:
@@ -292,20 +325,28 @@ def refresh(article_ids: Iterable[int]) -> None:
         rebuild_all()
         return
     idf = current[0]
-    pointing = set(
-        SimilarArticle.objects.filter(neighbour_id__in=touched).values_list("article_id", flat=True)
-    )
+    # One query over the neighbour graph: who points at the touched articles, and whom they
+    # point at (the first hop of their candidates).
+    pointing, first = set(), set()
+    for article_id, neighbour_id in (
+        SimilarArticle.objects.filter(Q(neighbour_id__in=touched) | Q(article_id__in=touched))
+        .order_by()
+        .values_list("article_id", "neighbour_id")
+    ):
+        if neighbour_id in touched:
+            pointing.add(article_id)
+        if article_id in touched:
+            first.add(neighbour_id)
     features = load_features(touched)
-    candidates = _candidates(touched, idf, features)
+    candidates = _candidates(touched, idf, features, first)
     old_lists: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for article_id, neighbour_id, value in (
-        SimilarArticle.objects.filter(article_id__in=candidates | pointing)
+        SimilarArticle.objects.filter(article_id__in=(candidates | pointing) - touched)
         .order_by("article_id", "rank")
         .values_list("article_id", "neighbour_id", "score")
     ):
         old_lists[article_id].append((value, neighbour_id))
-    old_neighbours = {target for pk in pointing for _, target in old_lists[pk]}
-    features.update(load_features((pointing | candidates | old_neighbours) - set(features)))
+    features.update(load_features((pointing | candidates) - set(features)))
     vectors = {pk: _vector(feature, idf) for pk, feature in features.items()}
 
     def scored(pk: int, pool: Iterable[int]) -> list[tuple[float, int]]:
@@ -324,11 +365,10 @@ def refresh(article_ids: Iterable[int]) -> None:
     pool = candidates | touched
     for pk in touched & set(features):
         lists[pk] = scored(pk, pool)
-    for pk in (pointing - touched) & set(features):
-        # It pointed at a touched article: score its old neighbours and the touched ones again.
-        lists[pk] = scored(pk, {target for _, target in old_lists[pk]} | touched)
-    for pk in (candidates - touched - pointing) & set(features):
-        merged = {target: value for value, target in old_lists[pk]}
+    for pk in ((pointing | candidates) - touched) & set(features):
+        # Only the touched articles changed: the other stored scores still hold (the weights
+        # stay fixed until the next rebuild), so the touched ones are scored again and merged.
+        merged = {target: value for value, target in old_lists[pk] if target not in touched}
         for value, other in scored(pk, touched):
             merged[other] = value
         best = _top([(value, target) for target, value in merged.items()])
@@ -341,6 +381,7 @@ def refresh(article_ids: Iterable[int]) -> None:
         row for pk, best in lists.items() for row in _rows(pk, best, fallback.get(features[pk].language, []))
     ]
     with transaction.atomic():
+        commit_without_flush_wait(SimilarArticle)
         SimilarArticle.objects.filter(article_id__in=lists).delete()
         bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), rows)
 
@@ -355,9 +396,11 @@ def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, 
     return fallback
 
 
-def _candidates(touched: set[int], idf: dict[str, float], features: dict[int, Features]) -> set[int]:
+def _candidates(
+    touched: set[int], idf: dict[str, float], features: dict[int, Features], first: set[int]
+) -> set[int]:
     """Candidates for the touched articles' lists: live articles sharing their rarest tags and
-    entities, and their neighbours and neighbours' neighbours in the current lists."""
+    entities, their current neighbours (``first``) and those neighbours' closest ones."""
     terms = {term for pk in touched if pk in features for term in features[pk].terms}
     weights = {
         (term[0], int(term[2:])): idf[term] for term in terms if term[:2] in ("t:", "e:") and term in idf
@@ -377,13 +420,8 @@ def _candidates(touched: set[int], idf: dict[str, float], features: dict[int, Fe
             found[pk] += weight
     ranked = sorted(found, key=lambda pk: (-found[pk], pk))
     pool = set(ranked[: 2 * CANDIDATES * max(1, len(touched))])
-    # The neighbour graph knows the closest articles already: the touched articles' neighbours
-    # and their neighbours are the best candidates there are (two indexed lookups).
-    first = set(
-        SimilarArticle.objects.filter(article_id__in=touched)
-        .order_by()
-        .values_list("neighbour_id", flat=True)
-    )
+    # The neighbour graph knows the closest articles already: the neighbours of the touched
+    # articles and their own best few are the best candidates there are.
     second = set(
         SimilarArticle.objects.filter(article_id__in=first, rank__lte=3)
         .order_by()
