@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from articles import selectors
+from articles import read_cache, selectors
 from articles.cards import card_png
 from articles.models import Tag
 
@@ -15,6 +15,7 @@ def _page(request, queryset):
 
 
 @require_GET
+@read_cache.anonymous_page
 def home(request):
     filters = {
         name: request.GET.get(name, "").strip() for name in ("stack", "tool", "difficulty", "code_language")
@@ -28,6 +29,7 @@ def home(request):
 
 
 @require_GET
+@read_cache.anonymous_page
 def article_detail(request, slug):
     article, content, preview = selectors.article_page(
         slug=slug, user=request.user, revision=request.GET.get("revision")
@@ -41,11 +43,13 @@ def article_detail(request, slug):
 
 
 @require_GET
+@read_cache.anonymous_page
 def stack_page(request, slug):
     return _tag_page(request, Tag.Kind.STACK, slug)
 
 
 @require_GET
+@read_cache.anonymous_page
 def tool_page(request, slug):
     return _tag_page(request, Tag.Kind.TOOL, slug)
 
@@ -57,6 +61,7 @@ def _tag_page(request, kind, slug):
 
 
 @require_GET
+@read_cache.anonymous_page
 def entity_page(request, type, slug):
     entity, articles = selectors.entity_page(type=type, slug=slug)
     heading = f"{entity.type.capitalize()}: {entity.name}"
@@ -64,6 +69,7 @@ def entity_page(request, type, slug):
 
 
 @require_GET
+@read_cache.anonymous_page
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     page = _page(request, selectors.search_live_articles(query))

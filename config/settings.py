@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -114,6 +115,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL), comma-separated: anonymous reads
+# go to one of them, everything else to the primary (config/replicas.py).
+READ_REPLICAS = []
+for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    alias = f"replica{number}"
+    DATABASES[alias] = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")), conn_health_checks=True
+    )
+    DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+    READ_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,6 +151,35 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+
+# Caches. CACHE_URL picks the backend: unset for memory local to each process (no server
+# needed; keys carry the content generation, so processes never disagree on what is fresh),
+# redis://host:6379/0 for a cache shared by every app server, file:///path, or dummy://.
+def cache_from_url(url: str) -> dict:
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest}
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if scheme == "locmem":
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": rest or "default",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "3000"))},
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with redis://, file://, locmem:// or dummy://, got {url!r}."
+    )
+
+
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or "locmem://")}
+# The anonymous read cache (articles/read_cache.py): on unless READ_CACHE=0.
+READ_CACHE = env_bool("READ_CACHE", True)
+READ_CACHE_ALIAS = "default"
+READ_CACHE_TIMEOUT = int(os.environ.get("READ_CACHE_TIMEOUT", "600"))
 
 # Security. With DEBUG off the HTTPS-only settings are on unless HTTPS=0 (a local plain-HTTP
 # run such as `make run`).

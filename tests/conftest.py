@@ -21,6 +21,16 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with empty caches: the read cache's keys are only unique per database."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def media_root(settings, tmp_path):
     """Uploaded files go to a temporary folder."""

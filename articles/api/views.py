@@ -21,6 +21,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from articles import read_cache
 from articles.api.filters import ArticleFilter
 from articles.api.serializers import (
     FILTER_ERRORS_SCHEMA,
@@ -172,6 +173,9 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return self.request.query_params.get("fields") == "full"
 
     def list(self, request, *args, **kwargs):
+        return read_cache.anonymous_api(self, request, self._list)
+
+    def _list(self):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if self._full_list():
@@ -184,6 +188,9 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
+        return read_cache.anonymous_api(self, request, self._retrieve)
+
+    def _retrieve(self):
         article = self._get_article()
         data = self._detail_data(article)
         self.last_modified = article.updated_at
@@ -238,6 +245,9 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def similar(self, request, slug=None):
+        return read_cache.anonymous_api(self, request, self._similar)
+
+    def _similar(self):
         article = self.get_queryset().filter(slug=self._slug()).first()
         if article is None:
             raise NotFound("No article has that slug.")
