@@ -3,8 +3,13 @@
 PATH is a file, a directory (every ``*.txt`` below it, in sorted order) or ``-`` for standard
 input. Each document is atomic; a failed one is reported and the rest go on. Exit status: 0
 when no document failed, 1 when any did, 2 for bad usage.
+
+A file (or standard input) whose first line is a backup header, as ``export_articles`` writes,
+is restored by ``releases.backup.restore_backup`` instead: one article per line, reported in
+the same format.
 """
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -12,7 +17,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from articles.importing import OUTCOMES, default_workers, import_documents, iter_sources
+from articles.importing import OUTCOMES, ImportReport, default_workers, import_documents, iter_sources
 
 
 class Command(BaseCommand):
@@ -42,13 +47,30 @@ class Command(BaseCommand):
 
         show_progress = sys.stderr.isatty() and options["verbosity"] > 0
         progress = tqdm(unit="doc", disable=not show_progress, file=sys.stderr, dynamic_ncols=True)
-        report = import_documents(
-            iter_sources(paths),
-            dry_run=options["dry_run"],
-            batch_size=options["batch_size"],
-            workers=options["workers"],
-            on_result=lambda result: progress.update(1),
-        )
+        report = ImportReport()
+        for kind, where, source in _groups(paths):
+            if kind == "backup":
+                # releases builds on articles: its restore service is imported where it is used.
+                from releases.backup import restore_backup
+
+                restore_backup(
+                    source,
+                    path=where,
+                    dry_run=options["dry_run"],
+                    report=report,
+                    on_result=lambda result: progress.update(1),
+                )
+                continue
+            _merge(
+                report,
+                import_documents(
+                    iter_sources(where, stdin=source),
+                    dry_run=options["dry_run"],
+                    batch_size=options["batch_size"],
+                    workers=options["workers"],
+                    on_result=lambda result: progress.update(1),
+                ),
+            )
         progress.close()
 
         if options["format"] == "json":
@@ -67,6 +89,55 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(f"warning: {_where(warning)}: {warning['message']}"))
             for error in report.errors:
                 self.stdout.write(self.style.ERROR(f"error: {_where(error)}: {error['message']}"))
+
+
+def _groups(paths):
+    """The paths in order, as ("backup", path, lines) for each backup file (or standard input
+    that holds one) and ("documents", paths, stdin) for each run of other paths."""
+    from releases.backup import HEADER_MAX_BYTES, is_backup_file, is_backup_header
+
+    documents: list[str] = []
+    stdin = None
+    for path in paths:
+        if path == "-" and stdin is None:
+            first = sys.stdin.buffer.readline(HEADER_MAX_BYTES)
+            stdin = _PeekedStdin(first, sys.stdin.buffer)
+            if is_backup_header(first):
+                if documents:
+                    yield "documents", documents, stdin
+                    documents = []
+                yield "backup", "<stdin>", itertools.chain([first], sys.stdin.buffer)
+                continue
+            documents.append(path)
+        elif path != "-" and Path(path).is_file() and is_backup_file(path):
+            if documents:
+                yield "documents", documents, stdin
+                documents = []
+            with open(path, "rb") as handle:
+                yield "backup", path, handle
+        else:
+            documents.append(path)
+    if documents:
+        yield "documents", documents, stdin
+
+
+class _PeekedStdin:
+    """Standard input after its first line was read to look for a backup header."""
+
+    def __init__(self, first: bytes, rest):
+        self._first, self._rest = first, rest
+
+    def read(self, size: int = -1) -> bytes:
+        first, self._first = self._first, b""
+        if size is not None and size >= 0:
+            return first + self._rest.read(max(0, size - len(first)))
+        return first + self._rest.read()
+
+
+def _merge(report: ImportReport, other: ImportReport) -> None:
+    report.counts.update(other.counts)
+    report.warnings.extend(other.warnings)
+    report.errors.extend(other.errors)
 
 
 def _where(problem) -> str:

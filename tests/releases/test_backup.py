@@ -1,0 +1,563 @@
+"""Backup and restore: export_articles writes JSON lines, import_articles restores them."""
+
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from articles import similarity
+from articles.content import content_from_article, content_prefetch
+from articles.importing import Source, import_document, import_documents
+from articles.models import (
+    Article,
+    ArticleEntity,
+    ArticleState,
+    ArticleTag,
+    Entity,
+    ImageSource,
+    SimilarArticle,
+    SimilarityIndex,
+    Tag,
+)
+from articles.synthesis import write_corpus
+from releases import backup, services
+from releases.models import AuditEvent, Revision
+
+pytestmark = pytest.mark.django_db
+
+REFERENCE = "anp-ref-035445-8950"
+CONTENT_MODELS = (
+    Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision, AuditEvent, SimilarArticle,
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history():
+    """Throttling counts requests in the cache; each test starts with a clean count."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# -- building a knowledge base with every kind of history ------------------------------------------
+
+
+def fresh(article):
+    return content_prefetch(Article.objects.filter(pk=article.pk)).get()
+
+
+def edited(article, **changes):
+    return {**content_from_article(fresh(article)), **changes}
+
+
+def bumped(text: str, version: str, new: str) -> str:
+    assert f"version: {version}" in text
+    return text.replace(f"version: {version}", f"version: {new}")
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    write_corpus(folder, 10, seed=11)
+    return {path.read_text(): path for path in sorted(folder.rglob("*.txt"))}
+
+
+@pytest.fixture
+def knowledge_base(sample_text, corpus, editor, reviewer):
+    """The sample and ten synthesized articles, taken through every workflow path."""
+    assert import_document(sample_text.encode(), path="sample.txt").outcome == "created"
+    report = import_documents([Source(str(path), text.encode()) for text, path in corpus.items()])
+    assert report.counts["created"] == 10, report.errors
+    sample = Article.objects.get(reference=REFERENCE)
+
+    # A release with an uploaded image, a rollback, pending edits and an import on top of them.
+    content = edited(sample, summary="a clearer summary")
+    content["image_sources"][0] = {
+        **content["image_sources"][0],
+        "upload": "articles/diagram.png",
+        "width": 640,
+        "height": 480,
+    }
+    services.article_edit(article=sample, user=editor, content=content, note="clearer")
+    services.article_submit(article=sample, user=editor)
+    services.article_approve(article=sample, user=reviewer, note="fine")
+    services.article_publish(article=sample, user=reviewer, note="release", bump="minor")
+    services.article_rollback(article=sample, user=reviewer, version="1.5.4", note="back to the old text")
+    services.article_edit(article=sample, user=editor, content=edited(sample, topic="a pending topic"))
+    conflict = import_document(bumped(sample_text, "1.5.4", "1.5.9").encode(), path="sample-v2.txt")
+    assert conflict.outcome == "updated" and "conflict" in conflict.warnings[-1]["message"]
+
+    others = Article.objects.exclude(pk=sample.pk).order_by("pk")
+    live = [article for article in others if article.state == ArticleState.PUBLISHED]
+    drafts = [article for article in others if article.state == ArticleState.DRAFT]
+    assert len(live) >= 5 and len(drafts) >= 3
+
+    services.article_archive(article=live[0], user=reviewer, note="outdated")
+    for article in (live[1], live[2], drafts[0], drafts[1]):
+        services.article_edit(article=article, user=editor, content=edited(article, difficulty="expert"))
+        services.article_submit(article=article, user=editor, note="please look")
+    services.article_request_changes(article=live[1], user=reviewer, note="more detail")
+    services.article_approve(article=drafts[0], user=reviewer)
+    services.article_publish(article=drafts[0], user=reviewer, note="first release", bump="major")
+    services.article_approve(article=drafts[1], user=reviewer)
+    # A plain re-import of a changed document.
+    text = next(text for text in corpus if live[3].reference in text)
+    changed = bumped(text, live[3].version, "9.0.0")
+    assert import_document(changed.encode(), path="changed.txt").outcome == "updated"
+
+    states = {(article.state, article.pending_state) for article in Article.objects.all()}
+    assert {("published", None), ("published", "draft"), ("published", "changes_requested")} <= states
+    assert {("published", "in_review"), ("archived", None), ("reviewed", None), ("draft", None)} <= states
+    assert ImageSource.objects.exclude(image="").count() == 1
+    assert Revision.objects.filter(conflict=True).count() == 1
+    similarity.rebuild_all()
+    return sample
+
+
+@pytest.fixture
+def auditor(db, django_user_model):
+    """A staff account that reads the API; no article's history names it."""
+    return django_user_model.objects.create_user(username="auditor", password="pw", is_staff=True)
+
+
+def empty_the_database():
+    """Remove every article, its history and parts, and every account."""
+    for model in (AuditEvent, Revision, SimilarArticle, SimilarityIndex, Article, Tag, Entity):
+        model.objects.all().delete()
+    get_user_model().objects.all().delete()
+    assert all(not model.objects.exists() for model in CONTENT_MODELS)
+
+
+# -- what must be equal before and after ---------------------------------------------------------------
+
+
+def api_answers(staff) -> dict:
+    """Every answer of the meta API, for staff and for anonymous clients."""
+    staff_client = APIClient()
+    staff_client.force_authenticate(staff)
+    clients = {"staff": staff_client, "anonymous": APIClient()}
+    answers = {}
+    for who, client in clients.items():
+        page, more = 1, True
+        while more:
+            response = client.get("/api/articles/", {"fields": "full", "page_size": 3, "page": page})
+            assert response.status_code == 200
+            answers[who, "list", page] = response.json()
+            more, page = response.json()["next"] is not None, page + 1
+        answers[who, "summaries"] = client.get("/api/articles/", {"page_size": 100}).json()
+    slugs = [item["slug"] for item in answers["staff", "summaries"]["results"]]
+    assert len(slugs) == Article.objects.count()
+    for slug in slugs:
+        for who, client in clients.items():
+            detail = client.get(f"/api/articles/{slug}/", {"include": "body"})
+            answers[who, slug] = (
+                detail.status_code,
+                detail.json(),
+                detail.get("ETag"),
+                detail.get("Last-Modified"),
+            )
+            similar = client.get(f"/api/articles/{slug}/similar/")
+            answers[who, slug, "similar"] = (similar.status_code, similar.json())
+        revisions = staff_client.get(f"/api/articles/{slug}/revisions/")
+        assert revisions.status_code == 200
+        answers[slug, "revisions"] = revisions.json()
+    return answers
+
+
+REVISION_FIELDS = (
+    "number", "kind", "state", "version", "content", "base_number", "conflict", "note", "created_at",
+)  # fmt: skip
+AUDIT_FIELDS = ("action", "from_state", "to_state", "note", "created_at", "revision__number")
+
+
+def stored_state() -> dict:
+    """Every article's row, parts, revisions and audit trail, by reference, in primary-key order."""
+    state = {}
+    username = get_user_model().USERNAME_FIELD
+    for article in content_prefetch(Article.objects.order_by("pk")):
+        state[article.reference] = {
+            "row": {
+                field.attname: getattr(article, field.attname)
+                for field in Article._meta.concrete_fields
+                if field.attname != "id"
+            },
+            "content": content_from_article(article),
+            "revisions": list(
+                Revision.objects.filter(article=article)
+                .order_by("number")
+                .values(*REVISION_FIELDS, f"author__{username}")
+            ),
+            "audit": list(
+                AuditEvent.objects.filter(article=article)
+                .order_by("created_at", "id")
+                .values(*AUDIT_FIELDS, f"user__{username}")
+            ),
+        }
+    return state
+
+
+def export(path, *args) -> None:
+    call_command("export_articles", str(path), *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def restore(*args) -> tuple[int, dict]:
+    """Run import_articles with a JSON report: (exit status, report)."""
+    out = io.StringIO()
+    try:
+        call_command("import_articles", *args, "--format", "json", stdout=out, stderr=io.StringIO())
+    except SystemExit as exc:
+        return exc.code, json.loads(out.getvalue())
+    return 0, json.loads(out.getvalue())
+
+
+def counts(report: dict) -> dict:
+    return {outcome: report[outcome] for outcome in ("created", "updated", "unchanged", "stale", "failed")}
+
+
+def row_counts() -> dict:
+    return {model.__name__: model.objects.count() for model in (*CONTENT_MODELS, get_user_model())}
+
+
+def lines_of(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+# -- the round trip ------------------------------------------------------------------------------
+
+
+def test_restore_into_an_empty_database_gives_every_api_answer_back(
+    tmp_path, knowledge_base, auditor, sample_text
+):
+    before_answers, before_state = api_answers(auditor), stored_state()
+    revisions = Revision.objects.count()
+    history = {name: user.is_active for name, user in _history_users().items()}
+    assert set(history) == {"edith", "rita"}
+    export(tmp_path / "kb.jsonl")
+
+    empty_the_database()
+    auditor = get_user_model().objects.create_user(username="auditor", password="pw", is_staff=True)
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+
+    assert status == 0, report["errors"]
+    assert counts(report) == {"created": 11, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0}
+    assert report["errors"] == []
+    # Similar posts were refreshed by the restore itself: every answer is the same, ETags included.
+    assert api_answers(auditor) == before_answers
+    assert stored_state() == before_state
+    assert Revision.objects.count() == revisions  # the restore added none of its own
+    restored_users = _history_users()
+    assert set(restored_users) == set(history)
+    assert all(not user.is_active and not user.has_usable_password() for user in restored_users.values())
+    assert {w["message"] for w in report["warnings"]} == {
+        "edith did not exist here: created inactive, without a password",
+        "rita did not exist here: created inactive, without a password",
+    }
+    # The import bookkeeping came back too: the last imported document is recognised as such.
+    again = import_document(bumped(sample_text, "1.5.4", "1.5.9").encode(), path="sample-v2.txt")
+    assert again.outcome == "unchanged"
+
+
+def _history_users() -> dict:
+    ids = set(Revision.objects.exclude(author=None).values_list("author_id", flat=True))
+    ids |= set(AuditEvent.objects.exclude(user=None).values_list("user_id", flat=True))
+    return {user.get_username(): user for user in get_user_model().objects.filter(pk__in=ids)}
+
+
+def test_backup_is_one_json_object_per_line_with_header_and_closing_line(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    lines = [json.loads(line) for line in lines_of(tmp_path / "kb.jsonl")]
+    header, articles, closing = lines[0], lines[1:-1], lines[-1]
+    assert header["format"] == "kb-backup" and header["version"] == 1 and header["exported_at"]
+    assert closing == {"end": "kb-backup", "articles": 11}
+    assert [line["content"]["reference"] for line in articles] == list(
+        Article.objects.order_by("pk").values_list("reference", flat=True)
+    )
+    sample = next(line for line in articles if line["content"]["reference"] == REFERENCE)
+    assert sample["article"]["state"] == "published" and sample["article"]["pending_state"] == "draft"
+    assert sample["content"]["image_sources"][0]["upload"] == "articles/diagram.png"
+    assert [r["kind"] for r in sample["revisions"]] == [
+        "import", "edit", "review", "publish", "rollback", "edit", "import",
+    ]  # fmt: skip
+    assert sample["revisions"][-1]["conflict"] is True and sample["revisions"][1]["author"] == "edith"
+    assert [(e["action"], e["user"]) for e in sample["audit"]][:3] == [
+        ("import", None), ("edit", "edith"), ("submit", "edith"),
+    ]  # fmt: skip
+    assert sample["audit"][1]["revision"] == 2 and sample["audit"][2]["revision"] is None
+
+
+def test_export_to_standard_output(knowledge_base):
+    out = io.StringIO()
+    call_command("export_articles", "-", stdout=out, stderr=io.StringIO())
+    lines = out.getvalue().splitlines()
+    assert backup.is_backup_header(lines[0]) and len(lines) == 13
+
+
+def test_export_streams_chunk_by_chunk_in_a_fixed_number_of_queries(tmp_path, knowledge_base):
+    """Lines are written as each chunk is read, and each chunk costs the same few queries."""
+
+    class Recorder(io.StringIO):
+        def __init__(self, queries):
+            super().__init__()
+            self.queries, self.seen = queries, []
+
+        def write(self, text):
+            self.seen.append(len(self.queries.captured_queries))
+            return super().write(text)
+
+    def article_reads(queries):
+        return [q for q in queries if re.match(r'SELECT .* FROM "articles_article" WHERE', q["sql"])]
+
+    with CaptureQueriesContext(connection) as queries:
+        out = Recorder(queries)
+        assert backup.export_backup(out, chunk_size=4) == 11
+    chunk_reads = article_reads(queries.captured_queries)
+    assert len(chunk_reads) == 4  # three chunks of 4, 4 and 3, and the empty read that ends it
+    assert len(queries.captured_queries) <= 4 * 6
+    # The first article line is out before the second chunk is read: nothing waits for the end.
+    second_chunk_at = queries.captured_queries.index(chunk_reads[1])
+    assert out.seen[1] <= second_chunk_at
+    with CaptureQueriesContext(connection) as small:
+        backup.export_backup(io.StringIO(), chunk_size=100)
+    assert len(small.captured_queries) <= 2 * 6  # one chunk and the empty read
+
+
+# -- merging ---------------------------------------------------------------------------------------
+
+
+def test_restoring_twice_adds_nothing(tmp_path, knowledge_base, auditor):
+    export(tmp_path / "kb.jsonl")
+    empty_the_database()
+    auditor = get_user_model().objects.create_user(username="auditor", password="pw", is_staff=True)
+    assert restore(str(tmp_path / "kb.jsonl"))[0] == 0
+    answers, state, rows = api_answers(auditor), stored_state(), row_counts()
+
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+    assert status == 0
+    assert counts(report) == {"created": 0, "updated": 0, "unchanged": 11, "stale": 0, "failed": 0}
+    assert report["warnings"] == []
+    assert row_counts() == rows and stored_state() == state and api_answers(auditor) == answers
+
+
+def test_an_older_backup_then_a_newer_one_merge_into_the_newer_state(
+    tmp_path, knowledge_base, auditor, editor, reviewer
+):
+    """The row follows whichever side changed last; history is the union, without duplicates."""
+    export(tmp_path / "old.jsonl")
+    old_answers, old_state = api_answers(auditor), stored_state()
+    sample = knowledge_base
+    services.article_submit(article=sample, user=editor)
+    services.article_approve(article=sample, user=reviewer)
+    services.article_publish(article=sample, user=reviewer, note="second release")
+    archived = Article.objects.get(state=ArticleState.ARCHIVED)
+    services.article_publish(article=archived, user=reviewer, note="back online")
+    similarity.rebuild_all()
+    export(tmp_path / "new.jsonl")
+    new_answers, new_state = api_answers(auditor), stored_state()
+
+    empty_the_database()
+    auditor = get_user_model().objects.create_user(username="auditor", password="pw", is_staff=True)
+    assert restore(str(tmp_path / "old.jsonl"))[0] == 0
+    assert api_answers(auditor) == old_answers and stored_state() == old_state
+
+    status, report = restore(str(tmp_path / "new.jsonl"))
+    assert status == 0 and counts(report)["updated"] == 2 and counts(report)["unchanged"] == 9
+    assert api_answers(auditor) == new_answers and stored_state() == new_state
+
+    # The older backup again: everything in it is here already and the rows are newer.
+    status, report = restore(str(tmp_path / "old.jsonl"))
+    assert status == 0 and counts(report)["unchanged"] == 11
+    assert api_answers(auditor) == new_answers and stored_state() == new_state
+
+
+def test_restore_into_a_database_holding_some_articles_merges_without_duplicates(
+    tmp_path, knowledge_base, sample_text, corpus
+):
+    export(tmp_path / "kb.jsonl")
+    backed_up = stored_state()
+    empty_the_database()
+    # This database imported the sample on its own (its own revision 1), and one other article
+    # came from a partial restore.
+    assert import_document(sample_text.encode(), path="sample.txt").outcome == "created"
+    header, *articles, _closing = lines_of(tmp_path / "kb.jsonl")
+    other = articles[3]
+    (tmp_path / "part.jsonl").write_text(f'{header}\n{other}\n{{"end":"kb-backup","articles":1}}\n')
+    assert restore(str(tmp_path / "part.jsonl"))[0] == 0
+    local_sample = Article.objects.get(reference=REFERENCE)
+    local_row = {name: getattr(local_sample, name) for name in ("state", "pending_state", "version")}
+
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+
+    assert status == 0, report["errors"]
+    assert counts(report) == {"created": 9, "updated": 1, "unchanged": 1, "stale": 0, "failed": 0}
+    state = stored_state()
+    assert set(state) == set(backed_up)
+    for reference, article in state.items():
+        if reference != REFERENCE:
+            assert article == backed_up[reference]
+    # The sample keeps its own revision 1 and row (its last change here is newer than the
+    # backup's); the backup's seven revisions follow it, each once.
+    sample = state[REFERENCE]
+    assert [r["number"] for r in sample["revisions"]] == list(range(1, 9))
+    assert [r["created_at"] for r in sample["revisions"][1:]] == [
+        r["created_at"] for r in backed_up[REFERENCE]["revisions"]
+    ]
+    assert [r["base_number"] for r in sample["revisions"]][1:] == [None, 2, None, None, 2, 6, None]
+    assert len(sample["audit"]) == 1 + len(backed_up[REFERENCE]["audit"])
+    edit_event = next(e for e in sample["audit"] if e["action"] == "edit")
+    assert edit_event["revision__number"] == 3
+    assert {name: sample["row"][name] for name in local_row} == local_row
+    renumbered = [w for w in report["warnings"] if w["field"].startswith("revisions[")]
+    assert len(renumbered) == 7 and "added as revision 2" in renumbered[0]["message"]
+
+    rows = row_counts()
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+    assert counts(report)["unchanged"] == 11 and row_counts() == rows
+
+
+def test_reference_of_another_site_is_refused(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    Article.objects.filter(reference=REFERENCE).update(site="elsewhere.example")
+    rows = row_counts()
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+    assert status == 1 and counts(report)["failed"] == 1 and counts(report)["unchanged"] == 10
+    (error,) = report["errors"]
+    assert error["line"] == 2 and error["field"] == "content.site" and "elsewhere.example" in error["message"]
+    assert row_counts() == rows
+
+
+def test_a_slug_taken_by_another_article_gets_a_new_one_with_a_warning(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    slug = knowledge_base.slug
+    empty_the_database()
+    Article.objects.create(reference="other-ref", site="x", slug=slug, title="same title")
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+    assert status == 0 and counts(report)["created"] == 11
+    restored = Article.objects.get(reference=REFERENCE)
+    assert restored.slug != slug and restored.slug.startswith(slug[:100])
+    (warning,) = [w for w in report["warnings"] if w["field"] == "article.slug"]
+    assert warning["line"] == 2 and restored.slug in warning["message"]
+
+
+# -- failures --------------------------------------------------------------------------------------
+
+
+def test_malformed_lines_name_file_line_and_field_and_write_nothing_of_their_article(
+    tmp_path, knowledge_base
+):
+    export(tmp_path / "kb.jsonl")
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    broken = json.loads(articles[2])
+    broken["revisions"][0]["created_at"] = "yesterday"
+    articles[2] = json.dumps(broken)
+    articles[4] = articles[4][: len(articles[4]) // 2]  # cut in the middle of the line
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join([header, *articles, closing]) + "\n")
+    lost = {broken["content"]["reference"], _reference_of(articles[4])}
+    assert len(lost) == 2
+    empty_the_database()
+
+    status, report = restore(str(path))
+
+    assert status == 1
+    assert counts(report) == {"created": 9, "updated": 0, "unchanged": 0, "stale": 0, "failed": 2}
+    by_line = {error["line"]: error for error in report["errors"]}
+    assert set(by_line) == {4, 6}
+    assert by_line[4]["path"] == str(path) and by_line[4]["field"] == "revisions[0].created_at"
+    assert "'yesterday' is not an ISO 8601 time" in by_line[4]["message"]
+    assert by_line[6]["path"] == str(path) and by_line[6]["field"] == "line"
+    assert by_line[6]["message"].startswith("is not valid JSON")
+    assert not Article.objects.filter(reference__in=lost).exists()
+    assert not Revision.objects.filter(article__reference__in=lost).exists()
+    assert Article.objects.count() == 9
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_articles", str(path), stdout=out, stderr=io.StringIO())
+    assert f"error: {path}:4: revisions[0].created_at: " in out.getvalue()
+    assert "0 created, 0 updated, 9 unchanged, 0 stale, 2 failed." in out.getvalue()
+
+
+def _reference_of(line: str) -> str:
+    return re.search(r'"reference":"([^"]+)"', line).group(1)
+
+
+def test_a_database_error_midway_leaves_nothing_of_that_article(tmp_path, knowledge_base, monkeypatch):
+    export(tmp_path / "kb.jsonl")
+    empty_the_database()
+    real = backup._merge_audit
+
+    def refuse_for_the_sample(article, *args):
+        if article.reference == REFERENCE:
+            raise DatabaseError("disk full")
+        return real(article, *args)
+
+    monkeypatch.setattr(backup, "_merge_audit", refuse_for_the_sample)
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+
+    assert status == 1 and counts(report)["failed"] == 1 and counts(report)["created"] == 10
+    (error,) = report["errors"]
+    assert error["line"] == 2 and "the database refused it: disk full" in error["message"]
+    # Its row, parts and revisions were written before the failure, and are all gone.
+    assert not Article.objects.filter(reference=REFERENCE).exists()
+    assert not Revision.objects.filter(content__reference=REFERENCE).exists()
+
+
+def test_a_backup_cut_short_or_of_another_version_is_reported(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    header, *articles, _closing = lines_of(tmp_path / "kb.jsonl")
+    (tmp_path / "short.jsonl").write_text("\n".join([header, *articles[:5]]) + "\n")
+    newer = json.dumps({**json.loads(header), "version": 2})
+    (tmp_path / "newer.jsonl").write_text("\n".join([newer, *articles]) + "\n")
+    empty_the_database()
+
+    status, report = restore(str(tmp_path / "short.jsonl"))
+    assert status == 1 and counts(report)["created"] == 5 and counts(report)["failed"] == 1
+    assert report["errors"][0]["line"] == 7 and "cut short" in report["errors"][0]["message"]
+
+    rows = row_counts()
+    status, report = restore(str(tmp_path / "newer.jsonl"))
+    assert status == 1 and counts(report)["failed"] == 1 and counts(report)["created"] == 0
+    assert report["errors"][0]["line"] == 1 and report["errors"][0]["field"] == "version"
+    assert row_counts() == rows
+
+
+def test_dry_run_reports_what_a_restore_would_do_and_writes_nothing(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    empty_the_database()
+    status, report = restore(str(tmp_path / "kb.jsonl"), "--dry-run")
+    assert status == 0 and counts(report)["created"] == 11
+    assert row_counts() == {name: 0 for name in row_counts()}
+
+
+def test_a_backup_on_standard_input_and_beside_documents(tmp_path, knowledge_base, monkeypatch, corpus):
+    export(tmp_path / "kb.jsonl")
+    empty_the_database()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "kb.jsonl").read_bytes())))
+    status, report = restore("-")
+    assert status == 0 and counts(report)["created"] == 11
+
+    # A backup and page-text documents in one run: each is recognised for what it is.
+    document = tmp_path / "new.txt"
+    text = next(iter(corpus))
+    document.write_text(text.replace(_reference_in(text), "anp-ref-424242-4242"))
+    status, report = restore(str(tmp_path / "kb.jsonl"), str(document))
+    assert status == 0 and counts(report)["unchanged"] == 11 and counts(report)["created"] == 1
+    assert Article.objects.filter(reference="anp-ref-424242-4242").exists()
+
+
+def _reference_in(text: str) -> str:
+    return re.search(r"[a-z]{3}-ref-\d{6}-\d{4}", text).group(0)
+
+
+def test_page_text_is_never_taken_for_a_backup(sample_text, corpus):
+    assert not backup.is_backup_header(sample_text.splitlines()[0])
+    assert not any(backup.is_backup_header(text.splitlines()[0]) for text in corpus)
+    assert backup.is_backup_header('{"format":"kb-backup","version":1}\n')
+    assert not backup.is_backup_header('{"format":"other"}')
