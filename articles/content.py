@@ -14,6 +14,7 @@ from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article
 from articles.parsing import ParsedPage, Problem, check_url
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
+MAX_PARTS = 1000  # stack, tools, entities, image sources: positions are small integers
 VERSION_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$")
 
 # Keys of the content dict, in the order of the meta JSON.
@@ -122,6 +123,14 @@ def validate_content(content: dict[str, Any]) -> list[Problem]:
     reading_time = content.get("reading_time")
     if reading_time is not None and reading_time > MAX_READING_TIME:
         problems.append(Problem(None, "reading time", f"is larger than {MAX_READING_TIME:,}"))
+    for kind, label in (
+        ("stack", "stack"),
+        ("tools", "tools"),
+        ("entities", "entities"),
+        ("image_sources", "image sources"),
+    ):
+        if len(content.get(kind) or []) > MAX_PARTS:
+            problems.append(Problem(None, label, f"has {len(content[kind]):,} items; at most {MAX_PARTS:,}"))
     for kind in ("stack", "tools"):
         for index, name in enumerate(content.get(kind) or [], start=1):
             if len(name) > 200:

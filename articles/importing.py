@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -39,6 +47,16 @@ from articles.writing import PartsWriter, update_row
 logger = logging.getLogger(__name__)
 
 OUTCOMES = ("created", "updated", "unchanged", "stale", "failed")
+# A document the database refused for a reason that may pass (another importer committed the
+# same reference first, a deadlock) is decided and written again this many times.
+RETRIES = 2
+
+
+class DatabaseUnavailable(Exception):
+    """The database went away during the run. Batches committed before it are kept, and
+    running the import again finishes the job (committed documents come back unchanged)."""
+
+
 # Statistics are refreshed after the first ANALYZE_FIRST_AT written documents, then each time
 # the written count doubles, and at the end of a run that wrote that many.
 ANALYZE_FIRST_AT = 1000
@@ -227,6 +245,15 @@ class Importer:
         on_result: Callable[[DocumentResult], None] | None = None,
     ) -> ImportReport:
         report = report or ImportReport()
+        try:
+            self._run(sources, report, on_result)
+        except (OperationalError, InterfaceError) as exc:
+            if _connection_lost():
+                raise DatabaseUnavailable(_first_line(exc)) from exc
+            raise
+        return report
+
+    def _run(self, sources, report: ImportReport, on_result) -> None:
         analyzed_at = 0
         for batch in self._parsed_batches(sources):
             self._write_batch(batch)
@@ -238,10 +265,12 @@ class Importer:
                 analyzed_at, self._analyze_at = self._written, self._written * 2
         if self._written > analyzed_at and self._written >= ANALYZE_FIRST_AT:
             _analyze_tables()
+        if report.counts["unchanged"] and not self.dry_run:
+            # A run stopped between its last commit and its refresh left articles without lists.
+            report.touched_ids |= similarity.without_lists()
         if report.touched_ids:
             # Once for the whole run: when the import returns, similar posts are fresh.
             similarity.refresh(report.touched_ids)
-        return report
 
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
         """Batches of documents, read, checked against what was imported and parsed.
@@ -353,7 +382,7 @@ class Importer:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write_group(self, items: list[_Item]) -> None:
+    def _write_group(self, items: list[_Item], attempt: int = 0) -> None:
         """Write documents with distinct references: in one transaction, or one by one if refused."""
         if self.dry_run:
             self._classify(items)
@@ -364,18 +393,25 @@ class Importer:
                 check_keys_by_index(Article)
                 self._classify(items, lock=True)
                 self._write(items)
-        except (IntegrityError, DatabaseError) as exc:
-            if len(items) == 1:
+        except DatabaseError as exc:
+            if _connection_lost():
+                raise DatabaseUnavailable(_first_line(exc)) from exc
+            for item in items:
+                item.result = None
+            if len(items) > 1:
+                for item in items:
+                    self._write_group([item])
+            elif attempt < RETRIES and isinstance(exc, (IntegrityError, OperationalError)):
+                # Another importer may have committed this reference first, or a deadlock broke
+                # the transaction: nothing was written, so deciding again is safe.
+                self._write_group(items, attempt + 1)
+            else:
                 item = items[0]
                 item.result = self._failed(
                     item.source.path,
-                    Problem(None, "document", f"the database refused it: {str(exc).splitlines()[0][:200]}"),
+                    Problem(None, "document", f"the database refused it: {_first_line(exc)[:200]}"),
                     warnings=item.warnings,
                 )
-                return
-            for item in items:
-                item.result = None
-                self._write_group([item])
 
     def _classify(self, items: list[_Item], lock: bool = False) -> None:
         """Decide created / updated / unchanged / stale for each item against the database."""
@@ -530,6 +566,19 @@ class Importer:
         return slugs
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _connection_lost() -> bool:
+    """True when the database connection is gone (not merely a failed statement)."""
+    connection = connections[router.db_for_write(Article)]
+    try:
+        return connection.connection is None or not connection.is_usable()
+    except DatabaseError:
+        return True
+
+
 def _is_older(version: str, than: str) -> bool:
     """True when both versions are known and ``version`` comes before ``than`` numerically."""
     new, old = version_key(version), version_key(than)
@@ -550,13 +599,15 @@ def import_documents(
     batch_size: int = 250,
     workers: int = 0,
     on_result: Callable[[DocumentResult], None] | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import every document; the report counts outcomes and lists warnings and errors.
 
     ``workers`` > 0 parses in that many other processes while this one writes (for large runs).
+    Outcomes are added to ``report`` when given, so they survive a DatabaseUnavailable.
     """
     importer = Importer(dry_run=dry_run, user=user, batch_size=batch_size, workers=workers)
-    return importer.run(sources, on_result=on_result)
+    return importer.run(sources, report=report, on_result=on_result)
 
 
 def import_document(data: bytes, *, path: str = "<upload>", user=None) -> DocumentResult:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from scipy import sparse
 from sparse_dot_topn import sp_matmul_topn
@@ -43,6 +43,7 @@ RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most abou
 REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
 CHUNK = 2000
 SHORTLIST = 3 * NEIGHBOURS  # a full rebuild re-ranks each article's best cosines with the bonuses
+ANY_LANGUAGE = -1  # the fallback's key for articles of any code language
 SMALL_CORPUS = 2000  # up to this many articles a full rebuild is as cheap as a refresh
 
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9+#]*")
@@ -226,7 +227,9 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
             links = []
             lists = _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties)
             for row, best in zip(chunk, lists, strict=True):
-                links.extend(_rows(int(ids[row]), best, fallback.get(int(languages[row]), [])))
+                links.extend(
+                    _rows(int(ids[row]), best, fallback.get(int(languages[row]), fallback[ANY_LANGUAGE]))
+                )
             bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), links)
             if progress:
                 progress(len(chunk))
@@ -274,13 +277,19 @@ def _threads() -> int | None:
 
 
 def _fallback_by_code(ids, live_mask, languages) -> dict[int, list[int]]:
-    """Live articles per code language (by code), newest first, for lists that come out short."""
+    """For lists that come out short: the newest live articles of each code language (by code),
+    followed by the newest live articles of any language."""
     fallback: dict[int, list[int]] = defaultdict(list)
+    newest: list[int] = []
     for row in np.flatnonzero(live_mask)[::-1]:
         bucket = fallback[int(languages[row])]
         if len(bucket) < 2 * NEIGHBOURS:
             bucket.append(int(ids[row]))
-    return fallback
+        if len(newest) < 2 * NEIGHBOURS:
+            newest.append(int(ids[row]))
+    return defaultdict(list, {code: bucket + newest for code, bucket in fallback.items()}) | {
+        ANY_LANGUAGE: newest
+    }
 
 
 def _rows(pk: int, best: list[tuple[float, int]], fallback: list[int]) -> list[tuple]:
@@ -387,12 +396,14 @@ def refresh(article_ids: Iterable[int]) -> None:
 
 
 def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, list[int]]:
-    """Newest live articles of each code language that short lists need."""
-    languages = {features[pk].language for pk in short}
+    """Newest live articles of each code language that short lists need, then of any language."""
+    if not short:
+        return {}
+    newest = Article.objects.live().order_by("-pk").values_list("pk", flat=True)
+    anything = list(newest[: 2 * NEIGHBOURS])
     fallback: dict[str, list[int]] = {}
-    for language in languages:
-        live = Article.objects.live().filter(code_language=language or None)
-        fallback[language] = list(live.order_by("-pk").values_list("pk", flat=True)[: 2 * NEIGHBOURS])
+    for language in {features[pk].language for pk in short}:
+        fallback[language] = list(newest.filter(code_language=language or None)[: 2 * NEIGHBOURS]) + anything
     return fallback
 
 
@@ -428,6 +439,16 @@ def _candidates(
         .values_list("neighbour_id", flat=True)
     )
     return pool | first | second
+
+
+def without_lists(limit: int = 10_000) -> set[int]:
+    """Articles with no similar posts stored although there are others to suggest: never
+    refreshed (a run stopped between its last commit and its refresh), so the next refresh
+    should include them. The fallback gives every list entries once two articles are live."""
+    if Article.objects.live()[:2].count() < 2:
+        return set()
+    lists = SimilarArticle.objects.filter(article_id=OuterRef("pk"))
+    return set(Article.objects.filter(~Exists(lists)).order_by().values_list("pk", flat=True)[:limit])
 
 
 def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict]]:

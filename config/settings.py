@@ -126,6 +126,13 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     DATABASES[alias]["TEST"] = {"MIRROR": "default"}
     READ_REPLICAS.append(alias)
 DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+for alias in DATABASES:
+    if DATABASES[alias]["ENGINE"] == "django.db.backends.postgresql":
+        # A database host that accepts the connection but never answers must not hang a worker
+        # (or /health) until gunicorn kills it.
+        DATABASES[alias].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

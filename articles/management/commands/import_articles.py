@@ -17,7 +17,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from articles.importing import OUTCOMES, ImportReport, default_workers, import_documents, iter_sources
+from articles.importing import (
+    OUTCOMES,
+    DatabaseUnavailable,
+    ImportReport,
+    default_workers,
+    import_documents,
+    iter_sources,
+)
 
 
 class Command(BaseCommand):
@@ -48,29 +55,11 @@ class Command(BaseCommand):
         show_progress = sys.stderr.isatty() and options["verbosity"] > 0
         progress = tqdm(unit="doc", disable=not show_progress, file=sys.stderr, dynamic_ncols=True)
         report = ImportReport()
-        for kind, where, source in _groups(paths):
-            if kind == "backup":
-                # releases builds on articles: its restore service is imported where it is used.
-                from releases.backup import restore_backup
-
-                restore_backup(
-                    source,
-                    path=where,
-                    dry_run=options["dry_run"],
-                    report=report,
-                    on_result=lambda result: progress.update(1),
-                )
-                continue
-            _merge(
-                report,
-                import_documents(
-                    iter_sources(where, stdin=source),
-                    dry_run=options["dry_run"],
-                    batch_size=options["batch_size"],
-                    workers=options["workers"],
-                    on_result=lambda result: progress.update(1),
-                ),
-            )
+        try:
+            self._import(paths, report, options, on_result=lambda result: progress.update(1))
+        except DatabaseUnavailable as exc:
+            progress.close()
+            self._stop(report, options, exc)
         progress.close()
 
         if options["format"] == "json":
@@ -79,6 +68,39 @@ class Command(BaseCommand):
             self._write_summary(report, options)
         if report.failed:
             sys.exit(1)
+
+    def _import(self, paths, report, options, on_result) -> None:
+        for kind, where, source in _groups(paths):
+            if kind == "backup":
+                # releases builds on articles: its restore service is imported where it is used.
+                from releases.backup import restore_backup
+
+                restore_backup(
+                    source, path=where, dry_run=options["dry_run"], report=report, on_result=on_result
+                )
+                continue
+            import_documents(
+                iter_sources(where, stdin=source),
+                dry_run=options["dry_run"],
+                batch_size=options["batch_size"],
+                workers=options["workers"],
+                on_result=on_result,
+                report=report,
+            )
+
+    def _stop(self, report, options, exc) -> None:
+        """The database went away: say so once, with what was done, and exit 1."""
+        message = (
+            f"the database connection was lost ({exc}); documents reported above were committed "
+            "and the rest were not: run the import again once the database is back"
+        )
+        report.errors.append({"path": None, "line": None, "field": "database", "message": message})
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            self._write_summary(report, options)
+        self.stderr.write(f"import_articles: {message}")
+        sys.exit(1)
 
     def _write_summary(self, report, options):
         counts = ", ".join(f"{report.counts[outcome]} {outcome}" for outcome in OUTCOMES)
@@ -132,12 +154,6 @@ class _PeekedStdin:
         if size is not None and size >= 0:
             return first + self._rest.read(max(0, size - len(first)))
         return first + self._rest.read()
-
-
-def _merge(report: ImportReport, other: ImportReport) -> None:
-    report.counts.update(other.counts)
-    report.warnings.extend(other.warnings)
-    report.errors.extend(other.errors)
 
 
 def _where(problem) -> str:
