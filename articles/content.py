@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article
+from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article, ArticleEntity, ArticleTag, ImageSource
 from articles.parsing import ParsedPage, Problem, check_url
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
@@ -201,5 +201,17 @@ def content_from_article(article: Article) -> dict[str, Any]:
 
 
 def content_prefetch(queryset: models.QuerySet) -> models.QuerySet:
-    """Prefetch what content_from_article reads, in a fixed number of queries."""
-    return queryset.prefetch_related("article_tags__tag", "article_entities__entity", "image_sources")
+    """Prefetch what content_from_article reads: three queries for any number of articles.
+
+    Tags and entities come with their link rows (one join each) instead of one more query each,
+    ordered by their own keys so the join does not pull in the article table to sort.
+    """
+    return queryset.prefetch_related(
+        models.Prefetch(
+            "article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position")
+        ),
+        models.Prefetch(
+            "article_entities", queryset=ArticleEntity.objects.select_related("entity").order_by("position")
+        ),
+        models.Prefetch("image_sources", queryset=ImageSource.objects.order_by("position")),
+    )

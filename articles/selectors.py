@@ -63,8 +63,13 @@ def _tag_links(kind: str, slug: str):
 
 
 def _for_lists(queryset):
-    return queryset.order_by("-published_at", "-id").prefetch_related(
-        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
+    # The list templates show a summary line, never the body or the other large parts.
+    return (
+        queryset.order_by("-published_at", "-id")
+        .defer("body", "body_text", "payload", "extra")
+        .prefetch_related(
+            Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
+        )
     )
 
 

@@ -28,7 +28,7 @@ from django.urls import reverse
 from scipy import sparse
 from sparse_dot_topn import sp_matmul_topn
 
-from articles.bulk import bulk_insert_rows, commit_without_flush_wait
+from articles.bulk import analyze, bulk_insert_rows, commit_without_flush_wait
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
 
 NEIGHBOURS = 10
@@ -235,6 +235,9 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
                 progress(len(chunk))
         terms = {term: float(idf[col]) for term, col in vocabulary.items() if idf[col] > 0}
         SimilarityIndex.store(idf=terms, live_count=n_live)
+    # The table was replaced whole: without fresh statistics the planner takes the page's
+    # one-row lookups for scans of a large table.
+    analyze([SimilarArticle])
     return len(ids)
 
 

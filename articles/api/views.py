@@ -33,9 +33,9 @@ from articles.api.serializers import (
     ImportResultSerializer,
     SimilarSerializer,
 )
-from articles.content import revision_block, tag_names
+from articles.content import content_prefetch, revision_block, tag_names
 from articles.importing import import_document
-from articles.models import Article, ArticleEntity, ArticleTag
+from articles.models import Article, ArticleTag
 from articles.selectors import article_meta, similar_articles
 
 META_SIMILAR = 5
@@ -100,18 +100,6 @@ class HttpCachingMixin:
         return response
 
 
-def with_content(queryset):
-    """Prefetch what ``article_meta`` reads: three queries for any number of articles.
-
-    Tags and entities come with their link rows (one join each) instead of one more query each.
-    """
-    return queryset.prefetch_related(
-        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag")),
-        Prefetch("article_entities", queryset=ArticleEntity.objects.select_related("entity")),
-        "image_sources",
-    )
-
-
 FIELDS_PARAMETER = OpenApiParameter(
     "fields",
     OpenApiTypes.STR,
@@ -162,11 +150,16 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = Article.objects.visible_to(self.request.user)
         if self.action == "list":
-            queryset = queryset.order_by(F("published_at").desc(nulls_last=True), "-id")
+            if self.request.user.is_staff:
+                # Drafts have no publication date: they come last.
+                queryset = queryset.order_by(F("published_at").desc(nulls_last=True), "-id")
+            else:
+                # Live articles always have one: the order of the article_live_latest index.
+                queryset = queryset.order_by("-published_at", "-id")
             if self._full_list():
-                return with_content(queryset)
-            tags = ArticleTag.objects.select_related("tag")
-            return queryset.prefetch_related(Prefetch("article_tags", queryset=tags))
+                return content_prefetch(queryset)
+            tags = ArticleTag.objects.select_related("tag").order_by("position")
+            return queryset.defer(*LIST_DEFERRED).prefetch_related(Prefetch("article_tags", queryset=tags))
         return queryset
 
     def _full_list(self) -> bool:
@@ -284,7 +277,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return slug
 
     def _get_article(self) -> Article:
-        queryset = with_content(self.get_queryset())
+        queryset = content_prefetch(self.get_queryset())
         article = queryset.filter(slug=self._slug()).first()
         if article is None:
             raise NotFound("No article has that slug.")
@@ -296,6 +289,10 @@ def _detail_etag(article: Article, data: dict) -> str:
     digest = hashlib.md5(JSONRenderer().render(data), usedforsecurity=False)
     digest.update(article.updated_at.isoformat().encode())
     return f'"{digest.hexdigest()}"'
+
+
+# Columns a summary item never reads; some are large.
+LIST_DEFERRED = ("body", "body_text", "payload", "outline", "checklist", "notes", "extra", "summary", "brief")
 
 
 def _summary(article: Article) -> dict:

@@ -1,5 +1,7 @@
 """Template filters of the reader site and the admin."""
 
+from functools import lru_cache
+
 from django import template
 from django.core.files.storage import default_storage
 from django.utils.safestring import mark_safe
@@ -45,8 +47,14 @@ def media_url(name) -> str:
 @register.filter
 def highlight_code(block) -> str:
     """A code block as highlighted HTML (Pygments escapes the code; classes, no inline styles)."""
+    return mark_safe(_highlighted(block.get("text") or "", block.get("language") or "text"))  # noqa: S308
+
+
+@lru_cache(maxsize=4096)
+def _highlighted(text: str, language: str) -> str:
+    """Pygments' HTML for a piece of code, remembered: the same text always gives the same HTML."""
     try:
-        lexer = get_lexer_by_name(block.get("language") or "text")
+        lexer = get_lexer_by_name(language)
     except ClassNotFound:
         lexer = TextLexer()
-    return mark_safe(highlight(block.get("text") or "", lexer, FORMATTER))  # noqa: S308 - Pygments escapes
+    return highlight(text, lexer, FORMATTER)
