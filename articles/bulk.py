@@ -134,3 +134,18 @@ def check_keys_by_index(model: type[Model]) -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan TO OFF")
+
+
+def lock_for_rewrite(model: type[Model]) -> None:
+    """Take the table for the current transaction's delete-then-insert rewrite of its rows.
+
+    Two rewrites at once (two imports finishing together) would otherwise insert the same
+    unique rows; this one waits for the other instead. Readers are not blocked. On SQLite,
+    write transactions are serialised already.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
+            )

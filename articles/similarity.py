@@ -28,7 +28,7 @@ from django.urls import reverse
 from scipy import sparse
 from sparse_dot_topn import sp_matmul_topn
 
-from articles.bulk import analyze, bulk_insert_rows, commit_without_flush_wait
+from articles.bulk import analyze, bulk_insert_rows, commit_without_flush_wait, lock_for_rewrite
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
 
 NEIGHBOURS = 10
@@ -63,11 +63,12 @@ class Features:
     terms: dict[str, float] = field(default_factory=dict)
 
 
-def _words(*texts: str | None) -> set[str]:
+def _words(*texts: str | None) -> list[str]:
+    """Distinct words, sorted: sums over terms then add in the same order in every process."""
     words = set()
     for text in texts:
         words.update(w for w in WORD_RE.findall((text or "").lower()) if len(w) > 2 and w not in STOPWORDS)
-    return words
+    return sorted(words)
 
 
 ARTICLE_COLUMNS = ("pk", "state", "title", "topic", "outline", "code_language", "difficulty")
@@ -104,7 +105,8 @@ def load_features(article_ids: Iterable[int]) -> dict[int, Features]:
 
 
 def _vector(feature: Features, idf: dict[str, float]) -> dict[str, float]:
-    vector = {term: weight * idf[term] for term, weight in feature.terms.items() if term in idf}
+    # Sorted terms: the cosine's sum runs in the same order whatever order the rows came in.
+    vector = {term: feature.terms[term] * idf[term] for term in sorted(feature.terms) if term in idf}
     norm = math.sqrt(sum(v * v for v in vector.values()))
     return {term: v / norm for term, v in vector.items()} if norm else {}
 
@@ -221,6 +223,7 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
 
     with transaction.atomic():
         commit_without_flush_wait(SimilarArticle)
+        lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.all().delete()
         for start in range(0, len(ids), CHUNK):
             chunk = np.arange(start, min(start + CHUNK, len(ids)))
@@ -394,6 +397,7 @@ def refresh(article_ids: Iterable[int]) -> None:
     ]
     with transaction.atomic():
         commit_without_flush_wait(SimilarArticle)
+        lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.filter(article_id__in=lists).delete()
         bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), rows)
 
