@@ -1,11 +1,14 @@
 """Admin forms: editing an article's draft, and the notes that workflow actions ask for."""
 
 import json
+import warnings
+from io import BytesIO
 from typing import Any
 
 from django import forms
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator
+from PIL import Image
 
 from articles.content import validate_content
 from articles.models import Article
@@ -13,6 +16,66 @@ from articles.parsing import parse_body
 from releases import services
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Decoding an image takes memory for every pixel, whatever the file's size: a small file can
+# declare billions of them (a decompression bomb). Larger images are refused before decoding.
+MAX_UPLOAD_PIXELS = 25_000_000
+UPLOAD_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+
+
+class VerifiedImageField(forms.ImageField):
+    """An uploaded image, accepted only when Pillow reads all of it as one of UPLOAD_FORMATS, and
+    only up to MAX_UPLOAD_BYTES and MAX_UPLOAD_PIXELS; anything else is a form error saying why."""
+
+    default_error_messages = {
+        "too_big": "The file is %(size)s bytes; uploads are limited to %(limit)s bytes.",
+        "not_image": "The file is not a PNG, JPEG, GIF or WebP image.",
+        "damaged": "The image is damaged or truncated and cannot be read (%(detail)s).",
+        "too_many_pixels": "The image is %(width)s × %(height)s pixels; at most %(limit)s pixels are "
+        "accepted (larger images could exhaust memory when decoded).",
+        "bomb": "The image declares more pixels than can be decoded safely (a decompression bomb?); "
+        "at most %(limit)s pixels are accepted.",
+    }
+
+    def to_python(self, data):
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        if upload.size > MAX_UPLOAD_BYTES:
+            limit = f"{MAX_UPLOAD_BYTES:,} ({MAX_UPLOAD_BYTES // (1024 * 1024)} MB)"
+            self._refuse("too_big", size=f"{upload.size:,}", limit=limit)
+        upload.seek(0)
+        raw = upload.read(MAX_UPLOAD_BYTES + 1)
+        with warnings.catch_warnings():
+            # Pillow only warns between its own limit and twice that: make it an error here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = self._open(raw)
+            width, height = image.size
+            if width * height > MAX_UPLOAD_PIXELS:
+                self._refuse("too_many_pixels", width=width, height=height, limit=f"{MAX_UPLOAD_PIXELS:,}")
+            try:
+                image.verify()  # checksums and structure, without decoding
+                image = self._open(raw)
+                image.load()  # every pixel: catches what verify() does not (a truncated JPEG)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                self._refuse("bomb", limit=f"{MAX_UPLOAD_PIXELS:,}")
+            except Exception as exc:  # Pillow raises many kinds for broken files
+                self._refuse("damaged", detail=str(exc) or type(exc).__name__)
+        upload.image = image
+        upload.content_type = Image.MIME.get(image.format)
+        upload.seek(0)
+        return upload
+
+    def _open(self, raw: bytes) -> Image.Image:
+        """Read the header only: the format, the mode and the declared size."""
+        try:
+            return Image.open(BytesIO(raw), formats=UPLOAD_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            self._refuse("bomb", limit=f"{MAX_UPLOAD_PIXELS:,}")
+        except Exception:
+            self._refuse("not_image")
+
+    def _refuse(self, code: str, **params) -> None:
+        raise forms.ValidationError(self.error_messages[code], code=code, params=params)
 
 
 def _lines(value: str) -> list[str]:
@@ -71,7 +134,10 @@ class ArticleEditForm(forms.ModelForm):
     upload_for = forms.IntegerField(
         required=False, min_value=1, help_text="Attach the uploaded image to image source number N."
     )
-    upload = forms.ImageField(required=False, help_text="An image file (verified by Pillow, 5 MB at most).")
+    upload = VerifiedImageField(
+        required=False,
+        help_text="A PNG, JPEG, GIF or WebP image (read in full by Pillow), 5 MB and 25 megapixels at most.",
+    )
     base_number = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -174,12 +240,6 @@ class ArticleEditForm(forms.ModelForm):
         if not all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in extra.values()):
             raise forms.ValidationError("Each extra entry must be a list of strings.")
         return extra
-
-    def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
-        if upload and upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The image is larger than 5 MB.")
-        return upload
 
     def clean(self):
         cleaned = super().clean()

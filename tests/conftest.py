@@ -11,6 +11,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = BASE_DIR / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked `postgres` when the default database is not PostgreSQL."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL to a postgres:// database")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render templates without running collectstatic first, so they use the plain
