@@ -14,7 +14,7 @@ from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article, ArticleEntity, A
 from articles.parsing import ParsedPage, Problem, check_url
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
-MAX_PARTS = 1000  # stack, tools, entities, image sources: positions are small integers
+MAX_PARTS = 32_767  # stack, tools, entities, image sources: their positions are small integers
 VERSION_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$")
 
 # Keys of the content dict, in the order of the meta JSON.

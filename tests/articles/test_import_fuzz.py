@@ -293,13 +293,6 @@ ON_POSTGRESQL = connection.vendor == "postgresql"
         ),
     ],
 )  # fmt: skip
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    reason="positions of tags, entities and image sources are smallint columns: a document with more "
-    "than 32767 of them passes validation, then COPY raises NumericValueOutOfRange as a raw psycopg "
-    "error (bulk.py), which escapes the importer",
-    strict=True,
-)
 def test_more_list_items_than_a_position_column_holds_import_or_fail_cleanly(key, item):
     text = SAMPLE.decode()
     items = "".join(item.format(n=n) for n in range(32_800))

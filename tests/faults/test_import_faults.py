@@ -53,7 +53,7 @@ def corpus_contents(*folders: Path) -> dict[str, dict]:
     contents = {}
     for folder in folders:
         for path in sorted(folder.rglob("*.txt")):
-            content, errors, _ = parse_document((str(path), path.read_text(encoding="utf-8")))
+            content, errors, _, _ = parse_document((str(path), path.read_text(encoding="utf-8")))
             assert not errors, errors
             contents[content["reference"]] = content
     return contents
@@ -203,12 +203,6 @@ def test_connection_terminated_mid_batch_then_rerun_converges(tmp_path):
     assert_one_import_each()
 
 
-@pytest.mark.xfail(
-    reason="bulk.py runs COPY on the raw psycopg cursor, so a connection lost during a COPY raises "
-    "psycopg.OperationalError, which the importer's `except DatabaseError` does not catch: the "
-    "command dies with a traceback",
-    strict=True,
-)
 def test_connection_terminated_during_a_copy_is_reported_without_a_traceback(tmp_path):
     """Either the importer carries on over a new connection, or it says what happened; never a
     traceback."""
@@ -247,12 +241,6 @@ def test_database_gone_mid_import_then_rerun_converges(tmp_path, pg_proxy):
     assert_one_import_each()
 
 
-@pytest.mark.xfail(
-    reason="a lost database is not handled: the next query (Importer._mark_unchanged, or a COPY) "
-    "raises OperationalError out of the command, which prints a traceback; documents of the batch "
-    "in flight are first each reported as refused by the database",
-    strict=True,
-)
 def test_database_gone_mid_import_is_one_clear_error(tmp_path, pg_proxy):
     folder = corpus(tmp_path, 80)
     process = start_python(import_args(folder), {"DATABASE_URL": database_url(port=pg_proxy.port)})
@@ -353,12 +341,6 @@ KILL_AT_REFRESH = (
 )
 
 
-@pytest.mark.xfail(
-    reason="similar posts are refreshed only for articles created or updated in the current run: "
-    "after a run killed between its last commit and the refresh, the rerun finds every document "
-    "unchanged and never computes the similar posts of the articles the killed run wrote",
-    strict=True,
-)
 def test_import_killed_before_refreshing_similar_posts_converges_on_rerun(tmp_path):
     folder = corpus(tmp_path, 60)
     killed = run_python(
@@ -436,12 +418,6 @@ def test_two_overlapping_imports_at_once_leave_no_duplicates(tmp_path):
     assert_one_import_each()
 
 
-@pytest.mark.xfail(
-    reason="two importers creating the same reference at once: the second one's COPY hits the "
-    "unique index and raises a raw psycopg UniqueViolation (bulk.py), which escapes the importer "
-    "and kills the command; nothing serialises the creation of a reference between importers",
-    strict=True,
-)
 def test_two_overlapping_imports_at_once_both_succeed(tmp_path):
     folder = corpus(tmp_path, 120)
     first, second = split_overlapping(folder, tmp_path)
@@ -454,12 +430,6 @@ def test_two_overlapping_imports_at_once_both_succeed(tmp_path):
     assert_one_import_each()
 
 
-@pytest.mark.xfail(
-    reason="similarity.rebuild_all (and refresh) replace the similar-posts table with DELETE then "
-    "INSERT and nothing serialises them: when two imports finish together, the second one's INSERT "
-    "hits similar_unique_rank (a raw psycopg UniqueViolation from COPY) and the command dies",
-    strict=True,
-)
 def test_two_imports_refreshing_similar_posts_at_once_both_succeed(tmp_path):
     from articles import similarity
 
