@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "articles",
     "releases",
+    "config.signin",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,14 @@ if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER"):
         raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must look like 'HEADER,value'.")
     SECURE_PROXY_SSL_HEADER = (name.strip(), value.strip())
 
+# Sign-in throttling (config/signin): after SIGNIN_FAILURE_LIMIT failed sign-ins for one username
+# or from one client address within SIGNIN_WINDOW_SECONDS, more attempts are refused (HTTP 429)
+# until the window passes. The address is REMOTE_ADDR, or with SIGNIN_TRUSTED_PROXIES reverse
+# proxies in front, the X-Forwarded-For entry that many places from the right.
+SIGNIN_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+SIGNIN_WINDOW_SECONDS = int(os.environ.get("SIGNIN_WINDOW_SECONDS", "900"))
+SIGNIN_TRUSTED_PROXIES = int(os.environ.get("SIGNIN_TRUSTED_PROXIES", "0"))
+
 # Logging: one line per event on standard error; standard output stays free for results.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
@@ -227,9 +236,11 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: DRF takes the first class's WWW-Authenticate header, so a missing, wrong or
+    # revoked token is answered 401 (403 would mean "signed in, not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
