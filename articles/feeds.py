@@ -2,6 +2,7 @@
 
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from articles.models import Article
 
@@ -19,7 +20,8 @@ class LatestArticlesFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return item.summary or item.topic or ""
+        # Atom declares the summary as HTML: escaped, the plain text stays text in feed readers.
+        return escape(item.summary or item.topic or "")
 
     def item_updateddate(self, item):
         return item.updated_at

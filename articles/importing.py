@@ -50,6 +50,7 @@ OUTCOMES = ("created", "updated", "unchanged", "stale", "failed")
 # A document the database refused for a reason that may pass (another importer committed the
 # same reference first, a deadlock) is decided and written again this many times.
 RETRIES = 2
+PUBLISH_PERMISSION = "releases.publish_article"
 
 
 class DatabaseUnavailable(Exception):
@@ -230,6 +231,9 @@ class Importer:
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.user = user
+        # Going live is publishing: an import on behalf of someone who may not publish keeps
+        # everything it brings as drafts for a reviewer. Operators' runs (no user) may.
+        self.may_publish = user is None or user.has_perm(PUBLISH_PERMISSION)
         self.workers = workers
         self._written = 0
         self._analyze_at = ANALYZE_FIRST_AT
@@ -461,7 +465,7 @@ class Importer:
             slugs = self._new_slugs([item.content for item in to_create])
             articles = []
             for item, slug in zip(to_create, slugs, strict=True):
-                live = is_live_eligible(item.content)
+                live = self.may_publish and is_live_eligible(item.content)
                 article = Article(
                     **article_field_values(item.content),
                     slug=slug,
@@ -488,7 +492,7 @@ class Importer:
             rewritten = []
             for item in to_update:
                 article = item.article
-                eligible = is_live_eligible(item.content)
+                eligible = self.may_publish and is_live_eligible(item.content)
                 bookkeeping = {
                     "source_digest": item.digest,
                     "source_version": content_version(item.content),

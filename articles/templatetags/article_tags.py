@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from django import template
 from django.core.files.storage import default_storage
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -11,6 +12,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from articles.parsing import check_url
+from articles.writing import tag_slug
 
 register = template.Library()
 FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
@@ -58,3 +60,22 @@ def _highlighted(text: str, language: str) -> str:
     except ClassNotFound:
         lexer = TextLexer()
     return highlight(text, lexer, FORMATTER)
+
+
+@register.filter
+def tag_url(name: str, kind: str) -> str:
+    """The browse page of a stack or tool tag by name ('' when its name makes no address)."""
+    return _reverse("articles:stack" if kind == "stack" else "articles:tool", slug=tag_slug(name))
+
+
+@register.filter
+def entity_url(entity) -> str:
+    """The page of an entity of the meta box ('' when its type or name makes no address)."""
+    return _reverse("articles:entity", type=entity.get("type") or "", slug=tag_slug(entity.get("name") or ""))
+
+
+def _reverse(name: str, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""

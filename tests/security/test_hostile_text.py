@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import escape
 from PIL import Image
 from rest_framework.test import APIClient
@@ -151,14 +151,6 @@ def test_entity_pages(client, hostile):
     assert escape(link) in client.get(hostile.get_absolute_url()).content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NoReverseMatch,
-    reason="An imported entity whose type contains '/', or whose name slugifies to nothing (markup "
-    "only, or any non-Latin name), makes the article page fail with a server error: "
-    "templates/articles/_meta_box.html reverses articles:entity with the raw type and "
-    "name|slugify, which the URL pattern cannot match.",
-)
 @pytest.mark.parametrize(
     ("name", "type_"), [("python services", SCRIPT), ("<>", "stack"), ("数据库", "area")]
 )
@@ -203,13 +195,6 @@ def test_the_feed_is_well_formed_and_declares_no_markup(client, hostile):
     assert entry.find(f"{ATOM}title").get("type", "text") == "text"  # the title is shown as text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The Atom feed declares each entry's summary as type=\"html\" (Django's Atom1Feed) but "
-    "puts the plain-text summary in it unescaped, so feed readers are told to interpret "
-    "<script>alert(1)</script> in an imported summary as markup. articles/feeds.py should escape "
-    "the description (or declare it text).",
-)
 def test_feed_summaries_are_text_for_feed_readers(client, hostile):
     feed = ET.fromstring(client.get("/feed/").content)
     entry = next(

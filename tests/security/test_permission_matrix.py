@@ -526,13 +526,6 @@ def test_the_workflow_matrix_follows_the_documented_roles():
 # --------------------------------------------------------------------------- findings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /api/articles/import/ lets any staff user (Editors included) import a document "
-    "that its source marks reviewed and not needing human review; it goes live at once, and a "
-    "changed one replaces a live article's content. That is publishing, which docs/workflow.md "
-    "keeps for Reviewers. The import endpoint checks is_staff only.",
-)
 @pytest.mark.parametrize("case", ["new article", "changed live article"])
 def test_editors_cannot_publish_through_the_import_endpoint(api_as, sample_text, sample_article, case):
     if case == "new article":
