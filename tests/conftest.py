@@ -69,6 +69,20 @@ def run_python(args: list[str], env: dict[str, str | None] | None = None, timeou
     )
 
 
+def admin_form_data(client, url: str) -> dict:
+    """An admin change form as a browser would submit it, unchanged."""
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    return data
+
+
 @pytest.fixture
 def sample_text() -> str:
     return SAMPLE_PATH.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from articles.importing import import_document
 from articles.models import Article
 from releases import services
 from releases.models import AuditEvent, Revision
+from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +19,7 @@ def change_url(article):
 
 
 def form_data(client, article):
-    """The article's change form as a browser would submit it, unchanged."""
-    page = client.get(change_url(article))
-    assert page.status_code == 200
-    form = page.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-            continue
-        data[name] = value
-    return data
+    return admin_form_data(client, change_url(article))
 
 
 @pytest.fixture

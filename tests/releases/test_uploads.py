@@ -15,6 +15,7 @@ from PIL import Image
 
 from releases.forms import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
 from releases.models import Revision
+from tests.conftest import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -47,17 +48,7 @@ def change_url(article) -> str:
 
 
 def form_data(client, article) -> dict:
-    """The article's change form as a browser would submit it, unchanged."""
-    page = client.get(change_url(article))
-    assert page.status_code == 200
-    form = page.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if value is None or value is False:
-            continue
-        data[name] = "on" if value is True else value
-    return data
+    return admin_form_data(client, change_url(article))
 
 
 def stored_files(root: Path) -> list[Path]:

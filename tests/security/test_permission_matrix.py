@@ -21,6 +21,7 @@ from articles.importing import import_document
 from articles.models import Article, Entity, Tag
 from releases import services
 from releases.models import AuditEvent, Revision
+from tests.conftest import admin_form_data
 from tests.security.conftest import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -476,7 +477,7 @@ def test_workflow_action(
         client = browser_as(role)
         if action == "edit":
             url = reverse("admin:articles_article_change", args=[sample_article.pk])
-            data = change_form_data(browser_as("superuser"), url)
+            data = admin_form_data(browser_as("superuser"), url)
             data["summary"] = "edited in the admin"
         else:
             name, *args = single
@@ -501,19 +502,6 @@ def test_workflow_action(
     assert done_by(user, action) == (role in MAY[action]), f"{role} {action} via {channel}"
     if action == "edit" and role not in MAY[action]:
         assert Revision.objects.filter(article=sample_article, kind="edit").count() == 0
-
-
-def change_form_data(client, url):
-    """The article's change form as a browser would submit it, unchanged."""
-    page = client.get(url)
-    form = page.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if value is None or value is False:
-            continue
-        data[name] = "on" if value is True else value
-    return data
 
 
 def test_the_workflow_matrix_follows_the_documented_roles():
