@@ -138,7 +138,12 @@ def anon() -> APIClient:
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("editor", is_staff=True)
+    """A reviewer: staff who may also publish, as imports that go live require."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("reviewer", is_staff=True)
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
 
 
 @pytest.fixture
