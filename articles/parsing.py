@@ -265,7 +265,9 @@ def normalize_text(data: str | bytes) -> str:
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
     text = text.lstrip("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _TRAILING_BLANKS.sub("", text).rstrip("\n")
+    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = _TRAILING_BLANKS.sub("", text)  # most documents have no trailing blanks at all
+    text = text.rstrip("\n")
     return text + "\n" if text else ""
 
 
