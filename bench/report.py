@@ -110,6 +110,28 @@ def notes_for(parts: dict) -> list[str]:
     return notes
 
 
+# Targets of the import and similar-posts steps at 100,000 articles (the HTTP step has its own).
+IMPORT_TARGETS = {"first": 1000, "unchanged": 5000}  # documents per second, at least
+PEAK_RSS_MB = 500  # each import run, below
+REBUILD_SECONDS = 300
+REFRESH_MS = 50  # median
+BLOCK_QUERIES = 1
+
+
+def step_checks(imported: dict | None, similar: dict | None) -> dict[str, bool]:
+    """Pass or fail of each import and similar-posts target, by a readable name."""
+    checks = {}
+    if imported:
+        for run, floor in IMPORT_TARGETS.items():
+            checks[f"{run} import ≥ {floor:,} docs/s"] = imported[run]["docs_per_second"] >= floor
+            checks[f"{run} import peak < {PEAK_RSS_MB} MB"] = imported[run]["peak_rss_mb"] < PEAK_RSS_MB
+    if similar:
+        checks[f"rebuild ≤ {REBUILD_SECONDS} s"] = similar["rebuild_seconds"] <= REBUILD_SECONDS
+        checks[f"refresh median ≤ {REFRESH_MS} ms"] = similar["refresh_ms_median"] <= REFRESH_MS
+        checks[f"similar block = {BLOCK_QUERIES} query"] = similar["similar_block_queries"] == BLOCK_QUERIES
+    return checks
+
+
 def build() -> dict:
     parts = {name: load(name) for name in PARTS}
     imported, similar, http = parts["import"], parts["similar"], parts["http"]
@@ -131,9 +153,12 @@ def build() -> dict:
         if http
         else None,
     }
-    if http:
-        report["checks"] = http["checks"]
-        report["passed"] = http["passed"]
+    steps = step_checks(imported, similar)
+    report["step_checks"] = steps
+    passed = sum(steps.values()) + (http["checks"]["passed"] if http else 0)
+    total = len(steps) + (http["checks"]["total"] if http else 0)
+    report["checks"] = {"passed": passed, "total": total}
+    report["passed"] = passed == total
     report["notes"] = notes_for(parts)
     return report
 
@@ -227,6 +252,10 @@ def markdown(report: dict) -> str:
             "block queries",
         ]
         out += table(head, [row], "rrrrrr")
+
+    if steps := report.get("step_checks"):
+        out += ["### Import and similar-posts targets", ""]
+        out += table(["target", "result"], [[name, verdict(ok)] for name, ok in steps.items()], "ll")
 
     if http := report["http"]:
         out += http_markdown(http)
