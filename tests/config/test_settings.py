@@ -41,3 +41,19 @@ def test_bad_boolean_is_named():
     result = run_python(["manage.py", "check"], env={"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be 0 or 1" in result.stderr
+
+
+def test_media_storage_comes_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.core.files.storage import storages; "
+        "print(type(storages['default']).__name__)"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    default = run_python(["-c", code], env=env)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == "FileSystemStorage"
+    other = run_python(
+        ["-c", code], env={**env, "MEDIA_STORAGE": "django.core.files.storage.InMemoryStorage"}
+    )
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() == "InMemoryStorage"
