@@ -40,10 +40,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from common import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results"
-SECRET_KEY = "bench-" + "x" * 60
 
 # The URLs, in the order of the report: name -> (label, API or not).
 URLS = {
@@ -104,15 +105,12 @@ class BenchError(Exception):
 
 def app_env(args, *, read_cache: bool, test_client: bool = False) -> dict[str, str]:
     """Production settings on the benchmark database, plain HTTP, API throttling out of the way."""
-    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
-    env.update(
+    env = production_env(
+        args.host,
+        args.database,
+        base={key: value for key, value in os.environ.items() if key not in SCRUBBED},
         DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-        HTTPS="0",
-        SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1,testserver" if test_client else "127.0.0.1",
-        DATABASE_URL=f"postgres://postgres@{args.host}:5432/{args.database}",
-        LOG_LEVEL="WARNING",
         STATIC_ROOT=str(WORK / "static"),
         # A per-second window keeps the throttle's bookkeeping as small as in production while no
         # benchmark client can reach the limit.

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results"
@@ -67,15 +69,7 @@ def main() -> None:
 
     psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
     psql(f'CREATE DATABASE "{args.database}"', args.host)
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "SECRET_KEY": "bench-" + "x" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"postgres://postgres@{args.host}:5432/{args.database}",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = production_env(args.host, args.database)
     run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
 
     results = {"count": args.count, "cpu_count": os.cpu_count(), "python": platform.python_version()}

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -28,15 +30,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--refreshes", type=int, default=30)
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "SECRET_KEY": "bench-" + "x" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"postgres://postgres@{args.host}:5432/{args.database}",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = production_env(args.host, args.database)
     os.environ.update(env)
     started = time.perf_counter()
     subprocess.run([sys.executable, "manage.py", "rebuild_similar"], cwd=ROOT, env=env, check=True)
