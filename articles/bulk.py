@@ -115,10 +115,7 @@ def commit_without_flush_wait(model: type[Model]) -> None:
     last fraction of a second of such commits, which running the import or rebuild again
     restores. Editors' work is never written this way. Other databases: no effect.
     """
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    _in_postgresql_transaction(model, "SET LOCAL synchronous_commit TO OFF")
 
 
 def check_keys_by_index(model: type[Model]) -> None:
@@ -130,10 +127,7 @@ def check_keys_by_index(model: type[Model]) -> None:
     transaction (its own queries all use indexes anyway), each check is one index probe.
     Other databases: no effect.
     """
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan TO OFF")
+    _in_postgresql_transaction(model, "SET LOCAL enable_seqscan TO OFF")
 
 
 def lock_for_rewrite(model: type[Model]) -> None:
@@ -143,9 +137,13 @@ def lock_for_rewrite(model: type[Model]) -> None:
     unique rows; this one waits for the other instead. Readers are not blocked. On SQLite,
     write transactions are serialised already.
     """
+    _in_postgresql_transaction(model, "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _in_postgresql_transaction(model: type[Model], sql: str) -> None:
+    """Run ``sql`` ({table}: the model's quoted table) inside the current transaction on
+    PostgreSQL; elsewhere, or outside a transaction, do nothing."""
     connection = connections[router.db_for_write(model)]
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
-            )
+            cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)))
