@@ -62,11 +62,15 @@ def _tag_links(kind: str, slug: str):
     return ArticleTag.objects.filter(article=OuterRef("pk"), tag__kind=kind, tag__slug=slug)
 
 
+# Columns an item of a list (site or API summary) never shows; some are large.
+LIST_DEFERRED = ("body", "body_text", "payload", "outline", "checklist", "notes", "extra", "summary", "brief")
+
+
 def _for_lists(queryset):
     # The list templates show a summary line, never the body or the other large parts.
     return (
         queryset.order_by("-published_at", "-id")
-        .defer("body", "body_text", "payload", "extra")
+        .defer(*LIST_DEFERRED)
         .prefetch_related(
             Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
         )

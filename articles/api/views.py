@@ -36,7 +36,7 @@ from articles.api.serializers import (
 from articles.content import content_prefetch, revision_block, tag_names
 from articles.importing import import_document
 from articles.models import Article, ArticleTag
-from articles.selectors import article_meta, similar_articles
+from articles.selectors import LIST_DEFERRED, article_meta, similar_articles
 
 META_SIMILAR = 5
 
@@ -289,10 +289,6 @@ def _detail_etag(article: Article, data: dict) -> str:
     digest = hashlib.md5(JSONRenderer().render(data), usedforsecurity=False)
     digest.update(article.updated_at.isoformat().encode())
     return f'"{digest.hexdigest()}"'
-
-
-# Columns a summary item never reads; some are large.
-LIST_DEFERRED = ("body", "body_text", "payload", "outline", "checklist", "notes", "extra", "summary", "brief")
 
 
 def _summary(article: Article) -> dict:
