@@ -2,65 +2,93 @@
 
 On PostgreSQL rows go in through COPY, which takes thousands of wide rows (documents, JSON
 snapshots) in a fraction of the time of one huge INSERT; primary keys are drawn from the
-table's sequence first, so callers get them back as bulk_create would give them. Other
-databases use bulk_create.
+table's sequence first, so callers get them back as bulk_create would give them. Rows are
+plain dicts or tuples, not model instances: building and preparing instances cost more than
+the insert itself. Other databases use bulk_create.
 """
 
 import json
 from collections.abc import Sequence
+from functools import cache
 
 from django.db import connections, router
 from django.db.models import JSONField, Model, TextField
+from django.utils import timezone
 
 
-def encode_json(value) -> str:
+class JSONText(str):
+    """A value's JSON text, made by encode_json (possibly in another process): a JSON column
+    given one is sent as it is instead of being encoded again."""
+
+    __slots__ = ()
+
+
+def encode_json(value) -> JSONText:
     """JSON text of a value as a JSONField column stores it (PostgreSQL parses it to jsonb)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return JSONText(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-def bulk_insert(objs: Sequence[Model]) -> None:
-    """Insert unsaved instances of one model and set their primary keys.
+@cache
+def _insert_fields(model: type[Model]) -> tuple:
+    """Fields of a model's rows other than the primary key, in column order."""
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
 
-    An instance may carry ``encoded_json``, a dict from JSON field names to their JSON text
-    (see encode_json), made earlier in another process: those columns are sent as they are.
+
+def insert_rows(model: type[Model], rows: Sequence[dict]) -> list[int]:
+    """Insert rows given as {attname: value} and return their new primary keys, in order.
+
+    The fast path of bulk imports: no model instances. Values are plain Python values as the
+    database adapter takes them (str, int, bool, None, dates, aware datetimes); a JSON column
+    takes any JSON-able value or its JSONText. Fields left out take their default, as a new
+    instance would, and auto_now fields the current time. No signals, no save(): callers are
+    services that own the rules for these rows.
     """
-    if not objs:
-        return
-    model = type(objs[0])
+    if not rows:
+        return []
     alias = router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
+        objs = [model(**{name: _decoded(value) for name, value in row.items()}) for row in rows]
         model.objects.using(alias).bulk_create(objs)
-        return
+        return [obj.pk for obj in objs]
+    fields = _insert_fields(model)
+    now = timezone.now()
+    plan = [
+        (
+            field.attname,
+            isinstance(field, JSONField),
+            now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            else field.get_default(),
+        )
+        for field in fields
+    ]  # fmt: skip
     meta = model._meta
-    fields = meta.concrete_fields
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
+            [meta.db_table, meta.pk.column, len(rows)],
         )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        columns = ", ".join(quote(field.column) for field in fields)
+        ids = [pk for (pk,) in cursor.fetchall()]
+        columns = ", ".join(quote(column) for column in (meta.pk.column, *(f.column for f in fields)))
         # COPY runs on psycopg's own cursor: its errors become Django's, as for any query.
         with (
             connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
         ):
-            for obj in objs:
-                encoded = getattr(obj, "encoded_json", None) or {}
-                copy.write_row(
-                    [
-                        encoded[field.attname]
-                        if field.attname in encoded
-                        else field.get_db_prep_save(field.pre_save(obj, True), connection)
-                        for field in fields
-                    ]
-                )
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = alias
+            for pk, row in zip(ids, rows, strict=True):
+                values = [pk]
+                for name, is_json, default in plan:
+                    value = row.get(name, default)
+                    if is_json and value is not None and not isinstance(value, JSONText):
+                        value = encode_json(value)
+                    values.append(value)
+                copy.write_row(values)
+    return ids
+
+
+def _decoded(value):
+    return json.loads(value) if isinstance(value, JSONText) else value
 
 
 def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:

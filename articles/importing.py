@@ -31,7 +31,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import parse_workers, similarity
-from articles.bulk import analyze, bulk_insert, check_keys_by_index, commit_without_flush_wait, encode_json
+from articles.bulk import (
+    JSONText,
+    analyze,
+    check_keys_by_index,
+    commit_without_flush_wait,
+    encode_json,
+    insert_rows,
+)
 from articles.content import (
     article_field_values,
     content_from_page,
@@ -58,8 +65,9 @@ class DatabaseUnavailable(Exception):
     running the import again finishes the job (committed documents come back unchanged)."""
 
 
-# Statistics are refreshed after the first ANALYZE_FIRST_AT written documents, then each time
-# the written count doubles, and at the end of a run that wrote that many.
+# Statistics are refreshed once after the first ANALYZE_FIRST_AT written documents, and at the
+# end of a run that wrote that many. Once a table has column statistics, the planner scales its
+# estimates by the table's current size, so the growing tables need no ANALYZE in between.
 ANALYZE_FIRST_AT = 1000
 # Batches handed to parse workers ahead of the one being written.
 PARSE_AHEAD = 2
@@ -161,38 +169,38 @@ class _Item:
     text: str = ""
     digest: str = ""
     content: dict[str, Any] | None = None
-    encoded: dict[str, str] = field(default_factory=dict)
+    snapshot: JSONText | None = None  # the content's JSON text, for the revision
+    columns: dict[str, Any] = field(default_factory=dict)  # the article's column values
     warnings: list[dict] = field(default_factory=list)
     article: Article | None = None
     result: DocumentResult | None = None
 
 
-def parse_document(job: tuple[str, str]) -> tuple[dict | None, list[dict], list[dict], dict[str, str]]:
-    """Parse and validate one document's text: (content or None, errors, warnings, JSON texts).
+def parse_document(
+    job: tuple[str, str],
+) -> tuple[dict | None, list[dict], list[dict], tuple[JSONText, dict[str, Any]] | None]:
+    """Parse and validate one document's text:
+    (content or None, errors, warnings, (snapshot, columns) or None).
 
-    Pure and picklable, so that parse workers in other processes can run it. The JSON texts
-    of the revision snapshot and of the article's JSON columns are encoded here too, in the
-    worker, so that the process writing to the database has less to do.
+    Pure and picklable, so that parse workers in other processes can run it. The revision's
+    snapshot (the content's JSON text) and the article's column values, JSON columns encoded,
+    are made here too, in the worker, so that the process writing to the database has less
+    to do.
     """
     path, text = job
     parsed = parse_page(text)
     warnings = [_problem_dict(path, warning) for warning in parsed.warnings]
     if not parsed.ok:
-        return None, [_problem_dict(path, error) for error in parsed.errors], warnings, {}
+        return None, [_problem_dict(path, error) for error in parsed.errors], warnings, None
     content = content_from_page(parsed.page)
     problems = validate_content(content)
     if problems:
-        return None, [_problem_dict(path, problem) for problem in problems], warnings, {}
-    return content, [], warnings, encode_json_columns(content)
-
-
-def encode_json_columns(content: dict[str, Any]) -> dict[str, str]:
-    """JSON texts for bulk_insert: the revision snapshot and the article's JSON columns."""
-    encoded = {"content": encode_json(content)}
-    for name, value in article_field_values(content).items():
-        if name in JSON_COLUMNS and value is not None:
-            encoded[name] = encode_json(value)
-    return encoded
+        return None, [_problem_dict(path, problem) for problem in problems], warnings, None
+    columns = article_field_values(content)
+    for name in JSON_COLUMNS:
+        if columns[name] is not None:
+            columns[name] = encode_json(columns[name])
+    return content, [], warnings, (encode_json(content), columns)
 
 
 JSON_COLUMNS = frozenset(
@@ -236,7 +244,6 @@ class Importer:
         self.may_publish = user is None or user.has_perm(PUBLISH_PERMISSION)
         self.workers = workers
         self._written = 0
-        self._analyze_at = ANALYZE_FIRST_AT
         self.parts = PartsWriter()
 
     # -- the pipeline -------------------------------------------------------------------------
@@ -263,10 +270,11 @@ class Importer:
             self._write_batch(batch)
             for item in batch:
                 self._report(item.result, report, on_result)
-            if self._written >= self._analyze_at:
-                # The tables doubled since the planner last looked: refresh its statistics.
+            if not analyzed_at and self._written >= ANALYZE_FIRST_AT:
+                # Tables that grew from nothing have no column statistics yet: without them
+                # the lookup of a batch's digests is planned as a full scan.
                 _analyze_tables()
-                analyzed_at, self._analyze_at = self._written, self._written * 2
+                analyzed_at = self._written
         if self._written > analyzed_at and self._written >= ANALYZE_FIRST_AT:
             _analyze_tables()
         if report.counts["unchanged"] and not self.dry_run:
@@ -311,11 +319,12 @@ class Importer:
 
     def _finish_parsing(self, batch, todo, job) -> list[_Item]:
         parsed = list(job) if job is not None else [parse_document((i.source.path, i.text)) for i in todo]
-        for item, (content, errors, warnings, encoded) in zip(todo, parsed, strict=True):
+        for item, (content, errors, warnings, prepared) in zip(todo, parsed, strict=True):
             if errors:
                 item.result = DocumentResult(item.source.path, "failed", warnings=warnings, errors=errors)
             else:
-                item.content, item.warnings, item.encoded = content, warnings, encoded
+                item.content, item.warnings = content, warnings
+                item.snapshot, item.columns = prepared
         return batch
 
     def _write_batch(self, batch: list[_Item]) -> None:
@@ -459,33 +468,30 @@ class Importer:
         if not to_create and not to_update:
             return
         now = timezone.now()
-        revisions: list[tuple[Article, dict, str, str | None]] = []
+        revisions: list[tuple[int, dict, str, JSONText | None]] = []
 
         if to_create:
             slugs = self._new_slugs([item.content for item in to_create])
-            articles = []
+            rows = []
             for item, slug in zip(to_create, slugs, strict=True):
                 live = self.may_publish and is_live_eligible(item.content)
-                article = Article(
-                    **article_field_values(item.content),
-                    slug=slug,
-                    state=ArticleState.PUBLISHED if live else ArticleState.DRAFT,
-                    published_at=now if live else None,
-                    source_digest=item.digest,
-                    source_version=content_version(item.content),
-                    created_at=now,
-                    updated_at=now,
+                rows.append(
+                    {
+                        **item.columns,
+                        "slug": slug,
+                        "state": ArticleState.PUBLISHED if live else ArticleState.DRAFT,
+                        "published_at": now if live else None,
+                        "source_digest": item.digest,
+                        "source_version": content_version(item.content),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
-                article.encoded_json = item.encoded
-                articles.append(article)
-            bulk_insert(articles)
-            for item, article in zip(to_create, articles, strict=True):
-                item.result.slug = article.slug
-                item.result.article_id = article.id
-                revisions.append((article, item.content, article.state, item.encoded.get("content")))
-            self.parts.write(
-                [(article, item.content) for item, article in zip(to_create, articles, strict=True)]
-            )
+            ids = insert_rows(Article, rows)
+            for item, row, pk in zip(to_create, rows, ids, strict=True):
+                item.result.slug, item.result.article_id = row["slug"], pk
+                revisions.append((pk, item.content, row["state"], item.snapshot))
+            self.parts.write([(pk, item.content) for item, pk in zip(to_create, ids, strict=True)])
 
         conflicts: set[int] = set()
         if to_update:
@@ -509,7 +515,7 @@ class Importer:
                     else:
                         bookkeeping["state"] = ArticleState.DRAFT
                     Article.objects.filter(pk=article.pk).update(**bookkeeping)
-                    revisions.append((article, item.content, ArticleState.DRAFT, item.encoded.get("content")))
+                    revisions.append((article.id, item.content, ArticleState.DRAFT, item.snapshot))
                     item.result.warnings.append(
                         {"path": item.source.path, "line": None, "field": "revision", "message": held}
                     )
@@ -521,8 +527,8 @@ class Importer:
                     if article.published_at is None:
                         values["published_at"] = now
                 update_row(article, values)
-                rewritten.append((article, item.content))
-                revisions.append((article, item.content, state, item.encoded.get("content")))
+                rewritten.append((article.id, item.content))
+                revisions.append((article.id, item.content, state, item.snapshot))
             if rewritten:
                 self.parts.replace(rewritten)
 

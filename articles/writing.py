@@ -26,9 +26,10 @@ class PartsWriter:
         self._tag_ids: dict[tuple[str, str], int] = {}
         self._entity_ids: dict[tuple[str, str], int] = {}
 
-    def replace(self, pairs: list[tuple[Article, dict]]) -> None:
-        """Rewrite the parts of existing articles, keeping uploaded image files whose source stays."""
-        ids = [article.id for article, _ in pairs]
+    def replace(self, pairs: list[tuple[int, dict]]) -> None:
+        """Rewrite the parts of existing articles (by id), keeping uploaded image files whose
+        source stays."""
+        ids = [article_id for article_id, _ in pairs]
         uploads = {
             (image.article_id, image.url, image.caption): (image.image.name, image.width, image.height)
             for image in ImageSource.objects.filter(article_id__in=ids).exclude(image="")
@@ -39,34 +40,35 @@ class PartsWriter:
         ImageSource.objects.filter(article_id__in=ids).delete()
         self.write(pairs, uploads)
 
-    def write(self, pairs: list[tuple[Article, dict]], uploads=None) -> None:
+    def write(self, pairs: list[tuple[int, dict]], uploads=None) -> None:
+        """Write the parts of articles that have none yet: pairs of (article id, content)."""
         uploads = uploads or {}
         tag_ids = self._resolve_tags(pairs)
         entity_ids = self._resolve_entities(pairs)
         links, entity_links, images = [], [], []
-        for article, content in pairs:
+        for article_id, content in pairs:
             seen = set()
             for kind, key in ((Tag.Kind.STACK, "stack"), (Tag.Kind.TOOL, "tools")):
                 for position, name in enumerate(content.get(key) or []):
                     tag_id = tag_ids[(kind, name)]
                     if tag_id not in seen:
                         seen.add(tag_id)
-                        links.append((article.id, tag_id, position))
+                        links.append((article_id, tag_id, position))
             seen = set()
             for position, entity in enumerate(content.get("entities") or []):
                 entity_id = entity_ids[(entity["type"], entity["name"])]
                 if entity_id not in seen:
                     seen.add(entity_id)
-                    entity_links.append((article.id, entity_id, position))
+                    entity_links.append((article_id, entity_id, position))
             for position, image in enumerate(content.get("image_sources") or []):
                 caption = image.get("caption") or ""
                 if image.get("upload"):
                     upload, width, height = image["upload"], image.get("width"), image.get("height")
                 else:
-                    upload, width, height = uploads.get((article.id, image["url"], caption), ("", None, None))
+                    upload, width, height = uploads.get((article_id, image["url"], caption), ("", None, None))
                 images.append(
                     (
-                        article.id,
+                        article_id,
                         position,
                         image.get("source") or "",
                         image["url"],
@@ -158,4 +160,4 @@ def update_row(article: Article, values: dict[str, Any]) -> None:
 def article_apply_content(article: Article, content: dict[str, Any]) -> None:
     """Make ``content`` the article's row and parts (the caller saves workflow fields)."""
     update_row(article, {**article_field_values(content), "updated_at": timezone.now()})
-    PartsWriter().replace([(article, content)])
+    PartsWriter().replace([(article.id, content)])

@@ -373,7 +373,7 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
             warn("article.slug", f"{row['slug']} is taken by another article here: restored as {slug}")
         article = Article(**article_field_values(content), **{**_bookkeeping(row), "slug": slug})
         article.save()
-        parts.write([(article, content)])
+        parts.write([(article.id, content)])
         outcome = "created"
     else:
         backup_last = record.last_change()
@@ -383,7 +383,7 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
             ArticleTag.objects.filter(article=article).delete()
             ArticleEntity.objects.filter(article=article).delete()
             ImageSource.objects.filter(article=article).delete()
-            parts.write([(article, content)])
+            parts.write([(article.id, content)])
             outcome = "updated_row"
     numbers, added = _merge_revisions(article, record.revisions, users, warn)
     added += _merge_audit(article, record.audit, users, numbers)

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import similarity
-from articles.bulk import bulk_insert
+from articles.bulk import JSONText, insert_rows
 from articles.content import (
     content_from_article,
     content_prefetch,
@@ -172,60 +172,63 @@ def _with_revision_block(content: dict, **changes) -> dict:
 
 
 def revisions_record_import(
-    entries: Iterable[tuple[Article, dict[str, Any], str, str | None]],
+    entries: Iterable[tuple[int, dict[str, Any], str, JSONText | None]],
     *,
     author=None,
     conflicts: set[int] = frozenset(),
-) -> list[Revision]:
-    """Add one import revision per (article, content, state, content's JSON text or None),
-    numbered after each article's last.
+) -> None:
+    """Add one import revision per (article id, content, state, content's JSON text or None),
+    numbered after each article's last, each with its audit event.
 
     Runs inside the importer's transaction, in a few statements for the whole batch.
     ``conflicts`` names articles whose import arrived on top of unpublished editor changes.
     """
     entries = list(entries)
     if not entries:
-        return []
+        return
     last = dict(
-        Revision.objects.filter(article_id__in={entry[0].id for entry in entries})
+        Revision.objects.filter(article_id__in={entry[0] for entry in entries})
         .values("article_id")
         .annotate(last=Max("number"))
         .values_list("article_id", "last")
     )
+    now = timezone.now()
+    author_id = author.pk if author is not None else None
     revisions = []
-    events = []
-    for article, content, state, encoded in entries:
-        number = last.get(article.id, 0) + 1
-        last[article.id] = number
-        revision = Revision(
-            article_id=article.id,
-            number=number,
-            kind=RevisionKind.IMPORT,
-            state=state,
-            version=content_version(content),
-            content=content,
-            conflict=article.id in conflicts,
-            author=author,
-            note="conflicts with unpublished editor changes" if article.id in conflicts else "",
+    for article_id, content, state, snapshot in entries:
+        number = last.get(article_id, 0) + 1
+        last[article_id] = number
+        conflict = article_id in conflicts
+        revisions.append(
+            {
+                "article_id": article_id,
+                "number": number,
+                "kind": RevisionKind.IMPORT,
+                "state": state,
+                "version": content_version(content),
+                "content": snapshot if snapshot is not None else content,
+                "conflict": conflict,
+                "author_id": author_id,
+                "note": "conflicts with unpublished editor changes" if conflict else "",
+                "created_at": now,
+            }
         )
-        if encoded is not None:
-            revision.encoded_json = {"content": encoded}
-        revisions.append(revision)
-    bulk_insert(revisions)
-    for revision in revisions:
-        events.append(
-            AuditEvent(
-                article_id=revision.article_id,
-                revision_id=revision.id,
-                action=AuditAction.IMPORT,
-                user=author,
-                to_state=revision.state,
-                note=revision.note,
-                created_at=revision.created_at,
-            )
-        )
-    bulk_insert(events)
-    return revisions
+    ids = insert_rows(Revision, revisions)
+    insert_rows(
+        AuditEvent,
+        [
+            {
+                "article_id": revision["article_id"],
+                "revision_id": pk,
+                "action": AuditAction.IMPORT,
+                "user_id": author_id,
+                "to_state": revision["state"],
+                "note": revision["note"],
+                "created_at": now,
+            }
+            for revision, pk in zip(revisions, ids, strict=True)
+        ],
+    )
 
 
 # -- workflow actions -----------------------------------------------------------------------------
