@@ -9,8 +9,10 @@ the insert itself. Other databases use bulk_create.
 
 import json
 from collections.abc import Sequence
+from contextlib import contextmanager
 from functools import cache
 
+import numpy as np
 from django.db import connections, router
 from django.db.models import JSONField, Model, TextField
 from django.utils import timezone
@@ -110,6 +112,56 @@ def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[t
         ):
             for row in rows:
                 copy.write_row(row)
+
+
+# Binary COPY: the signature, flags and header extension length; a tuple count of -1 ends it.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_BINARY_TRAILER = b"\xff\xff"
+_BINARY_TYPES = {"bigint": ">i8", "integer": ">i4", "smallint": ">i2", "double precision": ">f8"}
+
+
+@contextmanager
+def column_writer(model: type[Model], fields: Sequence[str]):
+    """Insert rows given as NumPy arrays, one per field, a chunk at a time:
+
+        with column_writer(SimilarArticle, ("article_id", "neighbour_id", "rank", "score")) as write:
+            write(article_ids, neighbour_ids, ranks, scores)
+
+    On PostgreSQL every chunk goes into one binary COPY, laid out by NumPy without a Python
+    loop per row, and the server stores each chunk while the caller computes the next. Only
+    integer and float columns, none NULL. Other databases: bulk_insert_rows.
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+
+        def insert(*columns):
+            bulk_insert_rows(model, fields, list(zip(*(column.tolist() for column in columns), strict=True)))
+
+        yield insert
+        return
+    model_fields = [model._meta.get_field(name) for name in fields]
+    layout = [("count", ">i2")]
+    for position, field in enumerate(model_fields):
+        layout += [(f"size{position}", ">i4"), (f"value{position}", _BINARY_TYPES[field.db_type(connection)])]
+    dtype = np.dtype(layout)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    with connection.cursor() as cursor:
+        sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            copy.write(_BINARY_HEADER)
+
+            def write(*values):
+                rows = np.empty(len(values[0]), dtype=dtype)
+                rows["count"] = len(values)
+                for position, value in enumerate(values):
+                    rows[f"size{position}"] = dtype[f"value{position}"].itemsize
+                    rows[f"value{position}"] = value
+                copy.write(rows.tobytes())
+
+            yield write
+            copy.write(_BINARY_TRAILER)
 
 
 def analyze(models: Sequence[type[Model]]) -> None:

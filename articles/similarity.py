@@ -24,11 +24,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import KT
 from django.urls import reverse
 from scipy import sparse
 from sparse_dot_topn import sp_matmul_topn
 
-from articles.bulk import analyze, bulk_insert_rows, commit_without_flush_wait, lock_for_rewrite
+from articles.bulk import (
+    analyze,
+    bulk_insert_rows,
+    column_writer,
+    commit_without_flush_wait,
+    lock_for_rewrite,
+)
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
 
 NEIGHBOURS = 10
@@ -42,6 +49,7 @@ CANDIDATES = 30  # incremental refresh: candidates taken per rare term of a touc
 RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most about it
 REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
 CHUNK = 2000
+LINK_FIELDS = ("article_id", "neighbour_id", "rank", "score")
 SHORTLIST = 3 * NEIGHBOURS  # a full rebuild re-ranks each article's best cosines with the bonuses
 ANY_LANGUAGE = -1  # the fallback's key for articles of any code language
 SMALL_CORPUS = 2000  # up to this many articles a full rebuild is as cheap as a refresh
@@ -71,16 +79,19 @@ def _words(*texts: str | None) -> list[str]:
     return sorted(words)
 
 
-ARTICLE_COLUMNS = ("pk", "state", "title", "topic", "outline", "code_language", "difficulty")
+# The outline's problem and context are read as text: decoding each whole outline costs more.
+ARTICLE_COLUMNS = (
+    "pk", "state", "title", "topic", KT("outline__problem"), KT("outline__context"),
+    "code_language", "difficulty",
+)  # fmt: skip
 
 
-def _text_terms(title, topic, outline) -> dict[str, float]:
+def _text_terms(title, topic, problem, context) -> dict[str, float]:
     terms = {f"w:{word}": WEIGHTS["word"] for word in _words(title, topic)}
-    outline = outline or {}
-    if outline.get("problem"):
-        terms[f"p:{outline['problem']}"] = WEIGHTS["problem"]
-    if outline.get("context"):
-        terms[f"c:{outline['context']}"] = WEIGHTS["context"]
+    if problem:
+        terms[f"p:{problem}"] = WEIGHTS["problem"]
+    if context:
+        terms[f"c:{context}"] = WEIGHTS["context"]
     return terms
 
 
@@ -88,10 +99,10 @@ def load_features(article_ids: Iterable[int]) -> dict[int, Features]:
     """Term weights (before IDF) of a few hundred articles, in three queries."""
     ids = list(article_ids)
     features = {}
-    for pk, state, title, topic, outline, language, difficulty in (
+    for pk, state, title, topic, problem, context, language, difficulty in (
         Article.objects.filter(pk__in=ids).order_by().values_list(*ARTICLE_COLUMNS)
     ):
-        terms = _text_terms(title, topic, outline)
+        terms = _text_terms(title, topic, problem, context)
         features[pk] = Features(pk, state == ArticleState.PUBLISHED, language or "", difficulty or "", terms)
     for article_id, tag_id in (
         ArticleTag.objects.filter(article_id__in=ids).order_by().values_list("article_id", "tag_id")
@@ -143,12 +154,12 @@ def _corpus_matrix():
     rows, cols, weights = array("i"), array("i"), array("f")
 
     articles = Article.objects.order_by("pk").values_list(*ARTICLE_COLUMNS).iterator(chunk_size=5000)
-    for row, (pk, state, title, topic, outline, language, difficulty) in enumerate(articles):
+    for row, (pk, state, title, topic, problem, context, language, difficulty) in enumerate(articles):
         ids.append(pk)
         live.append(state == ArticleState.PUBLISHED)
         languages.append(language_codes.setdefault(language or "", len(language_codes)))
         difficulties.append(difficulty_codes.setdefault(difficulty or "", len(difficulty_codes)))
-        terms = _text_terms(title, topic, outline)
+        terms = _text_terms(title, topic, problem, context)
         rows.extend([row] * len(terms))
         cols.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
         weights.extend(terms.values())
@@ -225,17 +236,16 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
         commit_without_flush_wait(SimilarArticle)
         lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.all().delete()
-        for start in range(0, len(ids), CHUNK):
-            chunk = np.arange(start, min(start + CHUNK, len(ids)))
-            links = []
-            lists = _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties)
-            for row, best in zip(chunk, lists, strict=True):
-                links.extend(
-                    _rows(int(ids[row]), best, fallback.get(int(languages[row]), fallback[ANY_LANGUAGE]))
+        with column_writer(SimilarArticle, LINK_FIELDS) as write:
+            for start in range(0, len(ids), CHUNK):
+                chunk = np.arange(start, min(start + CHUNK, len(ids)))
+                write(
+                    *_chunk_links(
+                        chunk, matrix, live_matrix, live_rows, ids, languages, difficulties, fallback
+                    )
                 )
-            bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), links)
-            if progress:
-                progress(len(chunk))
+                if progress:
+                    progress(len(chunk))
         terms = {term: float(idf[col]) for term, col in vocabulary.items() if idf[col] > 0}
         SimilarityIndex.store(idf=terms, live_count=n_live)
     # The table was replaced whole: without fresh statistics the planner takes the page's
@@ -244,11 +254,13 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
     return len(ids)
 
 
-def _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties):
-    """The best live neighbours of a chunk of rows: (score, id) lists, best first.
+def _chunk_links(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties, fallback):
+    """SimilarArticle rows of a chunk of articles, as arrays (article ids, neighbour ids, ranks,
+    scores): each article's best live neighbours, best first.
 
     The product keeps each row's SHORTLIST best cosines only (in compiled code, on every core),
-    then the bonuses re-rank that shortlist for the whole chunk at once.
+    then the bonuses re-rank that shortlist for the whole chunk at once. The few lists shorter
+    than MIN_NEIGHBOURS are topped up from the fallback.
     """
     product = sp_matmul_topn(
         matrix[chunk], live_matrix, top_n=SHORTLIST + 1, threshold=0.0, n_threads=_threads()
@@ -268,12 +280,32 @@ def _chunk_neighbours(chunk, matrix, live_matrix, live_rows, ids, languages, dif
     scores = np.where(valid, np.round(scores, 6), -np.inf)  # equal to six places is a tie...
     target_ids = ids[targets]
     order = np.lexsort((target_ids, -scores), axis=-1)[:, :NEIGHBOURS]  # ... broken by id
-    best_scores = np.take_along_axis(scores, order, axis=-1).tolist()
-    best_ids = np.take_along_axis(target_ids, order, axis=-1).tolist()
-    return [
-        [(score, target) for score, target in zip(row_scores, row_ids, strict=True) if score != -math.inf]
-        for row_scores, row_ids in zip(best_scores, best_ids, strict=True)
+    best_scores = np.take_along_axis(scores, order, axis=-1)
+    best_ids = np.take_along_axis(target_ids, order, axis=-1)
+    # Invalid entries sort last, so each row's valid ones are its first ranks.
+    kept = best_scores != -np.inf
+    full = kept.sum(axis=1) >= MIN_NEIGHBOURS
+    rows, ranks = np.nonzero(kept & full[:, None])
+    article_ids, neighbour_ids = ids[chunk][rows], best_ids[rows, ranks]
+    rank_values, score_values = ranks + 1, best_scores[rows, ranks]
+    short = [
+        _rows(
+            int(ids[row]),
+            [(score, target) for score, target in zip(scores_, targets_, strict=True) if score != -np.inf],
+            fallback.get(int(languages[row]), fallback[ANY_LANGUAGE]),
+        )
+        for row, scores_, targets_ in zip(
+            chunk[~full], best_scores[~full].tolist(), best_ids[~full].tolist(), strict=True
+        )
     ]
+    extra = [link for links in short for link in links]
+    if extra:
+        added = np.array([link[:3] for link in extra], dtype=np.int64).reshape(-1, 3)
+        article_ids = np.concatenate([article_ids, added[:, 0]])
+        neighbour_ids = np.concatenate([neighbour_ids, added[:, 1]])
+        rank_values = np.concatenate([rank_values, added[:, 2]])
+        score_values = np.concatenate([score_values, np.array([link[3] for link in extra], dtype=np.float64)])
+    return article_ids, neighbour_ids, rank_values, score_values
 
 
 def _threads() -> int | None:
@@ -399,7 +431,7 @@ def refresh(article_ids: Iterable[int]) -> None:
         commit_without_flush_wait(SimilarArticle)
         lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.filter(article_id__in=lists).delete()
-        bulk_insert_rows(SimilarArticle, ("article_id", "neighbour_id", "rank", "score"), rows)
+        bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
 
 
 def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, list[int]]:

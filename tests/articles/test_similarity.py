@@ -191,3 +191,31 @@ def test_evaluate_command_measures_a_synthesized_corpus(tmp_path):
     assert engine["precision_at_5"] >= 0.9 and engine["coverage"] >= 0.95
     assert engine["precision_at_5"] > baseline["precision_at_5"]
     assert engine["hubness_max"] >= engine["hubness_mean"] > 0
+
+
+def test_a_list_with_too_few_neighbours_is_topped_up_with_the_newest_live_articles(handcrafted):
+    loner = TEMPLATE.format(
+        title="mainframe batch windows",
+        body="a paragraph about tape drives.",
+        topic="mainframe batch",
+        context="overnight",
+        problem="batch windows overrun",
+        stack="  • mainframe",
+        tools="  • jcl",
+        language="cobol",
+        reference="loner-1",
+        review=0,
+    )
+    import_all(("loner", loner.encode()))
+    similarity.rebuild_all()
+
+    loner_article = Article.objects.get(reference="loner-1")
+    rows = list(SimilarArticle.objects.filter(article=loner_article).order_by("rank"))
+    newest = list(Article.objects.live().exclude(pk=loner_article.pk).order_by("-pk"))
+    assert [row.rank for row in rows] == list(range(1, similarity.MIN_NEIGHBOURS + 1))
+    assert [row.neighbour_id for row in rows] == [a.pk for a in newest[: similarity.MIN_NEIGHBOURS]]
+    assert {row.score for row in rows} == {0.0}
+    # The others' own lists are full and scored: no fallback entries among them.
+    others = SimilarArticle.objects.exclude(article=loner_article)
+    assert others.filter(score=0).count() == 0
+    assert set(others.values_list("article_id", flat=True)) == {a.pk for g in handcrafted.values() for a in g}
