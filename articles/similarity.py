@@ -3,7 +3,8 @@
 Each article is a sparse vector of weighted terms: its stack and tool tags, its entities, the
 problem and context of its outline, and the distinctive words of its title and topic. Terms
 are weighted by rarity (inverse document frequency over live articles); terms found in more
-than MAX_DOC_FREQ of them say little and are left out, as search engines' max_doc_freq does.
+than MAX_DOC_FREQ of them, or more than MAX_DOC_COUNT, say little and are left out, as search
+engines' max_doc_freq does.
 Two articles score the cosine of their vectors, plus a small bonus for the same code language
 and the same difficulty. docs/similar-posts.md gives the formula.
 
@@ -40,6 +41,7 @@ from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Si
 
 NEIGHBOURS = 10
 MAX_DOC_FREQ = 0.05  # terms in more than this share of live articles are left out
+MAX_DOC_COUNT = 1500  # ... or in more than this many: they cost the rebuild the most
 MIN_DOC_FREQ_CAP = 20  # a small corpus keeps its common terms (with the lowest weights)
 MIN_NEIGHBOURS = 5  # fewer than this and the list is topped up by the fallback
 WEIGHTS = {"tag": 1.0, "entity": 1.0, "problem": 1.5, "context": 0.5, "word": 0.4}
@@ -221,7 +223,7 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
     n_live = int(live_mask.sum())
     df = np.bincount(matrix[live_mask].indices, minlength=matrix.shape[1])
     idf = np.log((1 + n_live) / (1 + df)) + 1
-    idf[df > max(MIN_DOC_FREQ_CAP, MAX_DOC_FREQ * n_live)] = 0.0  # ubiquitous terms say nothing
+    idf[df > max(MIN_DOC_FREQ_CAP, min(MAX_DOC_FREQ * n_live, MAX_DOC_COUNT))] = 0.0  # they say nothing
     idf[df == 0] = 0.0  # only on articles that are not live: no live article shares them
     matrix = sparse.csr_matrix(matrix.multiply(idf.astype(np.float32)))
     matrix.eliminate_zeros()

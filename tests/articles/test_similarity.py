@@ -219,3 +219,16 @@ def test_a_list_with_too_few_neighbours_is_topped_up_with_the_newest_live_articl
     others = SimilarArticle.objects.exclude(article=loner_article)
     assert others.filter(score=0).count() == 0
     assert set(others.values_list("article_id", flat=True)) == {a.pk for g in handcrafted.values() for a in g}
+
+
+def test_terms_on_more_than_max_doc_count_articles_are_left_out(handcrafted, monkeypatch):
+    from articles.models import Entity
+
+    problem = Entity.objects.get(name="zero downtime migrations")  # on the 4 articles of a group
+    assert f"e:{problem.pk}" in SimilarityIndex.current().idf
+
+    monkeypatch.setattr(similarity, "MIN_DOC_FREQ_CAP", 0)
+    monkeypatch.setattr(similarity, "MAX_DOC_COUNT", 3)
+    similarity.rebuild_all()
+
+    assert f"e:{problem.pk}" not in SimilarityIndex.current().idf
