@@ -358,3 +358,25 @@ def test_statistics_refresh_runs_on_this_database(sample_article):
 
     analyze([Article, ArticleTag, Revision])  # raises on a syntax the database does not know
     assert Article.objects.filter(source_digest=sample_article.source_digest).exists()
+
+
+def test_directories_give_every_txt_file_below_them_in_path_order(tmp_path):
+    from articles.importing import iter_sources
+
+    tree = tmp_path / "tree"
+    for name in ("b.txt", "a/x.txt", "a-b/x.txt", "a/deeper/y.txt", ".txt", "notes.md", "Z.txt"):
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text(name)
+    (tree / "dir.txt").mkdir()
+    (tree / "linked.txt").symlink_to(tree / "b.txt")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.txt").write_text("outside")
+    (tree / "link-to-dir").symlink_to(outside, target_is_directory=True)
+
+    paths = [source.path for source in iter_sources([str(tree)])]
+
+    expected = sorted(p for p in tree.rglob("*.txt") if p.is_file())
+    assert paths == [str(p) for p in expected]
+    relative = [str(Path(p).relative_to(tree)) for p in paths]
+    assert relative == [".txt", "Z.txt", "a/deeper/y.txt", "a/x.txt", "a-b/x.txt", "b.txt", "linked.txt"]
