@@ -4,7 +4,10 @@ A trigger's upsert locks the counter's row until its transaction ends, so two im
 transactions writing at the same time would run one after the other. A transaction that sets
 ``articles.generation_at_commit`` advances the counter itself with
 ``articles_advance_generation_now()`` as its last statement (``articles.bulk``); every other
-write is covered by the triggers as before. SQLite serialises writers anyway and is left alone.
+write is covered by the triggers as before.
+
+SQLite serialises writers anyway, but rebuilding tables for migration 0007 dropped their
+triggers there: they are created again, as migration 0006 made them.
 """
 
 from django.db import migrations
@@ -39,10 +42,33 @@ $$
 """
 
 
+# As in migration 0006.
+WATCHED = [
+    "articles_article",
+    "articles_articletag",
+    "articles_articleentity",
+    "articles_imagesource",
+    "articles_tag",
+    "articles_entity",
+    "articles_similararticle",
+]
+SQLITE_BODY = """
+    INSERT OR IGNORE INTO articles_contentgeneration (id, value) VALUES (1, abs(random() % 1000000000000000));
+    UPDATE articles_contentgeneration SET value = value + 1 WHERE id = 1;
+"""
+
+
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
         schema_editor.execute(ADVANCE_NOW)
         schema_editor.execute(TRIGGER_FUNCTION)
+    elif vendor == "sqlite":
+        for table in WATCHED:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                name = f"{table}_generation_{event.lower()}"
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                schema_editor.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {SQLITE_BODY} END")
 
 
 def backward(apps, schema_editor):

@@ -169,3 +169,18 @@ def test_a_shared_redis_cache_serves_every_process(client, sample_article, setti
     assert len(keys) == 1
     assert client.get(page_url(sample_article)).content == first.content
     caches["shared"].clear()
+
+
+def test_every_table_readers_see_has_its_generation_triggers():
+    """Migrations that rebuild a table (SQLite does for most changes) must not lose them."""
+    tables = [
+        "articles_article", "articles_articletag", "articles_articleentity", "articles_imagesource",
+        "articles_tag", "articles_entity", "articles_similararticle",
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%_generation'")
+        else:
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%gen%'")
+        covered = {table for (table,) in cursor.fetchall()}
+    assert covered >= set(tables)
