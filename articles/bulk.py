@@ -236,8 +236,7 @@ def generation_at_commit(model: type[Model]):
     # savepoint in a caller's transaction); rolling back the block reverts it as well.
     _in_postgresql_transaction(
         model,
-        "SELECT set_config('articles.generation_at_commit', 'off', true), "
-        "articles_advance_generation_now()",
+        "SELECT set_config('articles.generation_at_commit', 'off', true), articles_advance_generation_now()",
     )
 
 
