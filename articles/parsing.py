@@ -106,19 +106,21 @@ _FIELD_TYPES: dict[str, dict[str, str]] = {
     "image sources": {"source": "text", "url": "url", "caption": "text"},
 }
 
-_DIGITS = frozenset("0123456789")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
 _TRAILING_BLANKS = re.compile(r"[ \t]+$", re.MULTILINE)
-_WHITESPACE = re.compile(r"\s")  # the same characters as str.isspace()
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# The UTF-8 bytes of what _CONTROL_RE matches, but CR (which normalising turns into LF).
+_CONTROL_BYTES = bytes((*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _HEADER_RE = re.compile(r"(\S+) post meta")
-_CALL_RE = re.compile(r"\w\(")
+# "a word character, then (" written to start with the "(": the regex engine then jumps from
+# one "(" to the next instead of trying every position of the line.
+_CALL_RE = re.compile(r"\((?<=\w\()")
 _FLAG_RE = re.compile(r" --?[A-Za-z]")
 _OPERATOR_RE = re.compile(r" = |==|!=|\+=|-=|:=|=>|->|&&|\|\|")
-_BRACE_RE = re.compile(r"\(\)|[{};]")
 _SYMBOL_RE = re.compile(r"[._/=:()]")
 _NOT_PROSE_RE = re.compile(r"[^\w ]|[\d_]")
+_ASCII_LETTERS_AND_SPACE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz "
 _SENTENCE_END = ".!?"
 _HEADING_BAD_END = ".!?:;,"
 
@@ -264,9 +266,14 @@ def normalize_text(data: str | bytes) -> str:
     """
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
     text = text.lstrip("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
-        text = _TRAILING_BLANKS.sub("", text)  # most documents have no trailing blanks at all
+    # Most documents have LF line ends, no tabs and no trailing blanks: the cheap
+    # one-character searches skip the work (and the slower searches) for them.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if " \n" in text or ("\t" in text and "\t\n" in text) or text.endswith((" ", "\t")):
+        text = _TRAILING_BLANKS.sub("", text)
+    if len(text) > 1 and text[-1] == "\n" and text[-2] != "\n":
+        return text  # already ends with exactly one newline after some text
     text = text.rstrip("\n")
     return text + "\n" if text else ""
 
@@ -283,64 +290,94 @@ def _short(text: str, limit: int = 60) -> str:
 
 def _check_int(value: str, low: int = 0, high: int = MAX_INT) -> tuple[int | None, str]:
     """Parse a whole number made of ASCII digits within ``low..high``; return (value, error)."""
+    if value.isascii() and value.isdigit():  # non-empty and only 0-9
+        stripped = value.lstrip("0") or "0"
+        if len(stripped) > len(str(high)):
+            expected = _expected_int(low, high)
+            return None, f"expected {expected}, got a number that is too large ({len(stripped)} digits)"
+        number = int(stripped)
+        if low <= number <= high:
+            return number, ""
+    return None, f"expected {_expected_int(low, high)}, got {_short(value)}"
+
+
+def _expected_int(low: int, high: int) -> str:
+    """Describe the accepted numbers for an error message (built only when there is an error)."""
     if high == MAX_INT:
-        expected = "a whole number (0 or more)"
-    else:
-        expected = f"a whole number from {low} to {high}"
-    if not value or not set(value) <= _DIGITS:
-        return None, f"expected {expected}, got {_short(value)}"
-    stripped = value.lstrip("0") or "0"
-    if len(stripped) > len(str(high)):
-        return None, f"expected {expected}, got a number that is too large ({len(stripped)} digits)"
-    number = int(stripped)
-    if number < low or number > high:
-        return None, f"expected {expected}, got {_short(value)}"
-    return number, ""
+        return "a whole number (0 or more)"
+    return f"a whole number from {low} to {high}"
 
 
-def _check_value(kind: str, value: str) -> tuple[object, str]:
-    """Check and convert one meta value of the given kind; return (value, error message)."""
-    if kind == "int":
-        return _check_int(value)
-    if kind == "score":
-        return _check_int(value, 0, 100)
-    if kind == "flag":
-        if value in ("0", "1"):
-            return value == "1", ""
-        return None, f"expected 0 or 1, got {_short(value)}"
-    if kind == "version":
-        parts = value.split(".")
-        if len(parts) != 3 or not all(part and set(part) <= _DIGITS and len(part) <= 9 for part in parts):
-            return None, f"expected a version MAJOR.MINOR.PATCH such as 1.5.4, got {_short(value)}"
-        return value, ""
-    if kind == "date":
-        if not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
-            return None, f"expected a date YYYY-MM-DD, got {_short(value)}"
-        year, month, day = value[:4], value[5:7], value[8:]
-        if not all(set(part) <= _DIGITS for part in (year, month, day)):
-            return None, f"expected a date YYYY-MM-DD, got {_short(value)}"
-        try:
-            return datetime.date(int(year), int(month), int(day)), ""
-        except ValueError:
-            return None, f"{_short(value)} is not a real calendar date"
-    if kind == "url":
-        return check_url(value)
+_SCORES = {str(number): number for number in range(101)}
+
+
+def _check_score(value: str) -> tuple[int | None, str]:
+    """A score: a whole number from 0 to 100."""
+    number = _SCORES.get(value)  # "0" to "100" as usually written; _check_int decides the rest
+    if number is not None:
+        return number, ""
+    return _check_int(value, 0, 100)
+
+
+def _check_flag(value: str) -> tuple[bool | None, str]:
+    """A flag: 0 or 1, returned as a bool."""
+    if value in ("0", "1"):
+        return value == "1", ""
+    return None, f"expected 0 or 1, got {_short(value)}"
+
+
+def _check_version(value: str) -> tuple[str | None, str]:
+    """A version MAJOR.MINOR.PATCH of ASCII numbers (at most 9 digits each), kept as text."""
+    parts = value.split(".")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 9 for part in parts):
+        return None, f"expected a version MAJOR.MINOR.PATCH such as 1.5.4, got {_short(value)}"
     return value, ""
+
+
+def _check_date(value: str) -> tuple[datetime.date | None, str]:
+    """A real calendar date written YYYY-MM-DD."""
+    if not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
+        return None, f"expected a date YYYY-MM-DD, got {_short(value)}"
+    year, month, day = value[:4], value[5:7], value[8:]
+    digits = year + month + day
+    if not (digits.isascii() and digits.isdigit()):
+        return None, f"expected a date YYYY-MM-DD, got {_short(value)}"
+    try:
+        return datetime.date(int(year), int(month), int(day)), ""
+    except ValueError:
+        return None, f"{_short(value)} is not a real calendar date"
 
 
 def check_url(value: str) -> tuple[str | None, str]:
     """Accept only absolute http(s) URLs with a host and no whitespace."""
-    message = f"expected an absolute http or https URL, got {_short(value)}"
-    if _WHITESPACE.search(value):
-        return None, message + " (it contains whitespace)"
+    # str.split() splits at exactly the characters \s matches (str.isspace()), so a non-empty
+    # value without whitespace comes back whole; much faster than a regex search for \s.
+    if value and value.split() != [value]:
+        return None, _url_problem(value) + " (it contains whitespace)"
     try:
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError:
-        return None, message
+        return None, _url_problem(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or not host:
-        return None, message
+        return None, _url_problem(value)
     return value, ""
+
+
+def _url_problem(value: str) -> str:
+    """The message for a refused URL (built only when there is one to report)."""
+    return f"expected an absolute http or https URL, got {_short(value)}"
+
+
+# How each kind of record field is checked and converted (see _FIELD_TYPES); "text" is not checked.
+_CHECKERS = {
+    "int": _check_int,
+    "score": _check_score,
+    "flag": _check_flag,
+    "version": _check_version,
+    "date": _check_date,
+    "url": check_url,
+}
 
 
 # --------------------------------------------------------------------------- meta
@@ -372,6 +409,33 @@ def _scalar_key(line: str) -> str | None:
     return None
 
 
+_BLOCK_KINDS: dict[str, str] = {
+    **dict.fromkeys(LIST_KEYS, "list"),
+    **dict.fromkeys(RECORD_FIELDS, "record"),
+    **dict.fromkeys(RECORD_LIST_FIELDS, "records"),
+}
+_RECORD_FIELD_NAMES: dict[str, tuple[str, ...]] = {**RECORD_FIELDS, **RECORD_LIST_FIELDS}
+_LIST_BULLET = "  " + BULLET + " "
+_RECORD_LIST_BULLET = "    " + BULLET + " "
+# For each record (list) key: the usual start of each of its field lines, up to the ":",
+# mapped to the field name (records use the list bullet, record lists the deeper one).
+_FIELD_HEADS: dict[str, dict[str, str]] = {
+    key: {bullet + name: name for name in names}
+    for bullet, records in ((_LIST_BULLET, RECORD_FIELDS), (_RECORD_LIST_BULLET, RECORD_LIST_FIELDS))
+    for key, names in records.items()
+}
+
+# ParsedPage attribute names of the scalar, record and record-list keys, in the order they are checked.
+_SCALAR_NAMES = {key: "brief" if key == "ai brief" else key.replace(" ", "_") for key in SCALAR_KEYS}
+_RECORD_NAMES = {key: {"ai outline": "outline", "score": "scores"}.get(key, key) for key in RECORD_FIELDS}
+_RECORD_LIST_NAMES = {key: key.replace(" ", "_") for key in RECORD_LIST_FIELDS}
+
+# For each record key, its fields in order: (name as written, snake_case name, checker or None for text).
+_FIELD_SPECS: dict[str, tuple[tuple[str, str, object], ...]] = {
+    key: tuple((name, name.replace(" ", "_"), _CHECKERS.get(kind)) for name, kind in types.items())
+    for key, types in _FIELD_TYPES.items()
+}
+
 _NO_ITEMS: tuple = ()
 _NO_FIELDS = MappingProxyType({})
 
@@ -383,18 +447,24 @@ class _Entry:
     unknown key) or "skip" (a repeated key whose bullets are ignored).
     """
 
-    __slots__ = ("key", "kind", "line", "value", "items", "fields", "records")
+    # Only the container that matches the kind is created; the others stay these shared,
+    # empty class defaults: documents may hold very many entries, and fewer objects (and
+    # assignments) keep parsing fast.
+    value = ""
+    items: list | tuple = _NO_ITEMS
+    fields: dict | MappingProxyType = _NO_FIELDS
+    records: list | tuple = _NO_ITEMS
 
     def __init__(self, key: str, kind: str, line: int) -> None:
         self.key = key
         self.kind = kind
         self.line = line
-        self.value = ""
-        # Only the container that matches the kind is created: documents may hold very
-        # many entries, and fewer objects keep parsing fast.
-        self.items: list | tuple = [] if kind in ("list", "extra") else _NO_ITEMS
-        self.fields: dict | MappingProxyType = {} if kind == "record" else _NO_FIELDS
-        self.records: list | tuple = [] if kind == "records" else _NO_ITEMS
+        if kind == "list" or kind == "extra":
+            self.items = []
+        elif kind == "record":
+            self.fields = {}
+        elif kind == "records":
+            self.records = []
 
 
 def _read_meta(lines: list[str], start: int, stop: int, errors: _Problems, warnings: _Problems) -> dict:
@@ -416,7 +486,14 @@ def _read_meta(lines: list[str], start: int, stop: int, errors: _Problems, warni
             current = None
             continue
         if line[0] in " \t":
-            bullet = _bullet_text(line)
+            # Most meta lines are bullets of one of the two usual shapes, recognised here
+            # without a call; _bullet_text decides every other indented line.
+            if line.startswith(_LIST_BULLET):
+                bullet = line[4:]
+            elif line.startswith(_RECORD_LIST_BULLET):
+                bullet = line[6:]
+            else:
+                bullet = _bullet_text(line)
             if bullet is None:
                 errors.add(number, "post meta", f"unrecognised meta line {_short(line)}")
                 current = None
@@ -427,33 +504,31 @@ def _read_meta(lines: list[str], start: int, stop: int, errors: _Problems, warni
                     f"unrecognised meta line {_short(line)}: a bullet must directly follow "
                     "a key that stands alone on its line",
                 )
+            elif current.kind == "list" or current.kind == "extra":
+                current.items.append((bullet, number))
             else:
                 _add_bullet(current, bullet, number, errors)
             continue
 
-        if line in BLOCK_KEYS:
-            if line in LIST_KEYS:
-                kind = "list"
-            elif line in RECORD_FIELDS:
-                kind = "record"
-            else:
-                kind = "records"
+        kind = _BLOCK_KINDS.get(line)
+        if kind is not None:
             current = _new_entry(entries, line, kind, number, errors)
+            if current.kind == kind:  # a new entry, not a repeated key
+                index = _take_usual_bullets(current, lines, index, stop)
             continue
         scalar = _scalar_key(line)
-        is_key = _is_key(line)
         if scalar is not None and not (
             # "summary notes" followed by bullets is an unknown key that happens to begin
             # with the word "summary", not the summary "notes".
-            is_key
-            and line.startswith(" ", len(scalar))
+            line.startswith(" ", len(scalar))
             and index < stop
             and _bullet_text(lines[index]) is not None
+            and _is_key(line)
         ):
             current = _new_entry(entries, scalar, "scalar", number, errors)
             current.value = line[len(scalar) :].strip()
             continue
-        if is_key:
+        if _is_key(line):
             extras += 1
             if extras > MAX_EXTRA_ENTRIES:
                 errors.add(
@@ -470,6 +545,49 @@ def _read_meta(lines: list[str], start: int, stop: int, errors: _Problems, warni
         errors.add(number, "post meta", f"unrecognised meta line {_short(line)}")
         current = None
     return entries
+
+
+def _take_usual_bullets(entry: _Entry, lines: list[str], index: int, stop: int) -> int:
+    """Fast path of :func:`_read_meta`: add the well-formed bullets that follow a block key.
+
+    Takes the lines ``lines[index:stop]`` for ``entry`` (a new list, record or record list)
+    while each is a bullet of the usual shape that :func:`_add_bullet` would accept without
+    a problem, and returns the index of the first line it left: the general loop of
+    :func:`_read_meta` reads, and reports, everything from there on.
+    """
+    if entry.kind == "list":
+        items = entry.items
+        while index < stop:
+            line = lines[index]
+            if not line.startswith(_LIST_BULLET):
+                break
+            index += 1  # now the line's 1-based number
+            items.append((line[4:], index))
+        return index
+    # A field line is "<bullet><name>:<value>"; its part before the first ":" is looked up
+    # in a table of the usual "<bullet><name>" of the record's fields.
+    heads = _FIELD_HEADS[entry.key]
+    if entry.kind == "record":
+        fields = entry.fields
+        while index < stop:
+            head, colon, value = lines[index].partition(":")
+            name = heads.get(head)
+            if name is None or not colon or name in fields:
+                break
+            index += 1
+            fields[name] = (value.strip(), index)
+        return index
+    records = entry.records
+    while index < stop:
+        head, colon, value = lines[index].partition(":")
+        name = heads.get(head)
+        if name is None or not colon:
+            break
+        index += 1
+        if not records or name in records[-1][1]:  # a repeated field name starts a new record
+            records.append((index, {}))
+        records[-1][1][name] = (value.strip(), index)
+    return index
 
 
 def _new_entry(entries: dict, key: str, kind: str, number: int, errors: _Problems) -> _Entry:
@@ -494,7 +612,7 @@ def _add_bullet(entry: _Entry, text: str, number: int, errors: _Problems) -> Non
     if entry.kind == "scalar":
         errors.add(number, entry.key, f"{entry.key!r} is a one-line entry and cannot have bullets")
         return
-    allowed = RECORD_FIELDS.get(entry.key) or RECORD_LIST_FIELDS[entry.key]
+    allowed = _RECORD_FIELD_NAMES[entry.key]
     name, colon, value = text.partition(":")
     if not colon:
         errors.add(number, entry.key, f"expected 'name: value' in {entry.key!r}, got {_short(text)}")
@@ -527,19 +645,21 @@ def _convert_fields(
     key: str, fields: dict[str, tuple[str, int]], label: str, errors: _Problems
 ) -> dict[str, object]:
     """Check a record's fields and return them under snake_case names (missing -> None)."""
-    types = _FIELD_TYPES[key]
     result: dict[str, object] = {}
-    for name, kind in types.items():
-        out_name = name.replace(" ", "_")
-        if name not in fields:
+    for name, out_name, checker in _FIELD_SPECS[key]:
+        found = fields.get(name)
+        if found is None:
             result[out_name] = None
             continue
-        raw, number = fields[name]
+        raw, number = found
         if raw == "":
             errors.add(number, f"{label}.{name}", f"{name!r} has no value")
             result[out_name] = None
             continue
-        value, problem = _check_value(kind, raw)
+        if checker is None:  # a text field: any value
+            result[out_name] = raw
+            continue
+        value, problem = checker(raw)
         if problem:
             errors.add(number, f"{label}.{name}", problem)
         result[out_name] = value
@@ -549,12 +669,10 @@ def _convert_fields(
 def _build_meta(entries: dict[str, _Entry], errors: _Problems) -> dict:
     """Turn the grouped entries into ParsedPage keyword arguments, checking every value."""
     meta: dict[str, object] = {}
-    scalar_names = {"ai brief": "brief"}
-    for key in SCALAR_KEYS:
+    for key, name in _SCALAR_NAMES.items():
         entry = entries.get(key)
         if entry is None:
             continue
-        name = scalar_names.get(key, key.replace(" ", "_"))
         if entry.value == "":
             errors.add(entry.line, key, f"{key!r} has no value; write the value right after the key")
             continue
@@ -570,19 +688,19 @@ def _build_meta(entries: dict[str, _Entry], errors: _Problems) -> dict:
         entry = entries.get(key)
         if entry is None:
             continue
-        for text, number in entry.items:
-            if text == "":
-                errors.add(number, key, f"empty item in {key!r}")
         meta[key] = [text for text, _ in entry.items]
+        if "" in meta[key]:
+            for text, number in entry.items:
+                if text == "":
+                    errors.add(number, key, f"empty item in {key!r}")
 
-    record_names = {"ai outline": "outline", "score": "scores"}
-    for key in RECORD_FIELDS:
+    for key, name in _RECORD_NAMES.items():
         entry = entries.get(key)
         if entry is None:
             continue
-        meta[record_names.get(key, key)] = _convert_fields(key, entry.fields, key, errors)
+        meta[name] = _convert_fields(key, entry.fields, key, errors)
 
-    for key in RECORD_LIST_FIELDS:
+    for key, name in _RECORD_LIST_NAMES.items():
         entry = entries.get(key)
         if entry is None:
             continue
@@ -592,74 +710,122 @@ def _build_meta(entries: dict[str, _Entry], errors: _Problems) -> dict:
             if key == "image sources" and "url" not in fields:
                 errors.add(first_line, f"{label}.url", f"image source {position} has no url")
             records.append(_convert_fields(key, fields, label, errors))
-        meta[key.replace(" ", "_")] = records
+        meta[name] = records
 
-    extra: dict[str, list[str]] = {}
-    for key, entry in entries.items():
-        if entry.kind == "extra":
-            extra[key] = [text for text, _ in entry.items]
-    meta["extra"] = extra
+    meta["extra"] = {
+        key: [text for text, _ in entry.items] for key, entry in entries.items() if entry.kind == "extra"
+    }
     return meta
 
 
 # --------------------------------------------------------------------------- body
 
 
+_CODE_PREFIXES = (
+    "import ",
+    "return ",
+    "return;",
+    "#!",
+    "$ ",
+    ">>> ",
+    "<?php",
+    "<?=",
+    "#include",
+    "#define",
+    "SELECT ",
+    "INSERT INTO ",
+    "UPDATE ",
+    "DELETE FROM ",
+    "CREATE ",
+    "ALTER TABLE ",
+    "DROP ",
+    "EXPLAIN ",
+    "else:",
+    "try:",
+    "except ",
+    "except:",
+    "finally:",
+    "raise ",
+    "await ",
+    "yield ",
+    "//",
+    "/*",
+    "*/",
+    "# ",
+    "-- ",
+    "<!--",
+    "pip install ",
+    "pip3 install ",
+    "npm install",
+    "npm run ",
+    "docker run ",
+    "docker compose ",
+    "kubectl ",
+    "python -m ",
+    "python3 -m ",
+    "console.",
+    "print(",
+    "if __name__",
+    "end;",
+)
+"""Line starts that mark a line as source code or a shell command on their own."""
+
+# The code prefixes grouped by first character: one short ``startswith`` per line instead of
+# trying all of them (a line can only start with a prefix that starts with its first character).
+_CODE_PREFIXES_BY_FIRST_CHAR: dict[str, tuple[str, ...]] = {
+    char: tuple(prefix for prefix in _CODE_PREFIXES if prefix[0] == char)
+    for char in {prefix[0] for prefix in _CODE_PREFIXES}
+}
+_CODE_WORDS = frozenset({"return", "pass", "break", "continue", "fi", "esac"})
+_DEFINITION_PREFIXES = ("def ", "async def ", "func ", "fn ", "pub fn ", "function ", "async function ")
+_TYPE_PREFIXES = ("class ", "struct ", "interface ", "impl ", "enum ")
+_STATEMENT_PREFIXES = ("if ", "elif ", "for ", "while ", "with ", "switch ", "match ", "} ")
+
+
+def _is_from_import(stripped: str) -> bool:
+    return " import " in stripped
+
+
+def _is_definition(stripped: str) -> bool:
+    return "(" in stripped
+
+
+def _is_type(stripped: str) -> bool:
+    return stripped.endswith((":", "{")) or "(" in stripped
+
+
+def _is_statement(stripped: str) -> bool:
+    return stripped.endswith((":", "{", "}"))
+
+
+def _is_package(stripped: str) -> bool:
+    return stripped.count(" ") == 1 or stripped.endswith(";")
+
+
+# Line starts that make a line code only together with the rest of the line, each with the
+# test that decides. No line can start with two of them, so their order does not matter; they
+# are grouped by first character so that a line is compared with the few that could match.
+_KEYWORD_RULES = (
+    ("from ", _is_from_import),
+    *((prefix, _is_definition) for prefix in _DEFINITION_PREFIXES),
+    *((prefix, _is_type) for prefix in _TYPE_PREFIXES),
+    *((prefix, _is_statement) for prefix in _STATEMENT_PREFIXES),
+    ("package ", _is_package),
+)
+_KEYWORD_RULES_BY_FIRST_CHAR = {
+    char: tuple(rule for rule in _KEYWORD_RULES if rule[0][0] == char)
+    for char in {prefix[0] for prefix, _ in _KEYWORD_RULES}
+}
+
+
 def _strong_code_prefix(stripped: str) -> bool:
     """True when the line begins like source code or a shell command."""
-    if stripped.startswith(
-        (
-            "import ",
-            "return ",
-            "return;",
-            "#!",
-            "$ ",
-            ">>> ",
-            "<?php",
-            "<?=",
-            "#include",
-            "#define",
-            "SELECT ",
-            "INSERT INTO ",
-            "UPDATE ",
-            "DELETE FROM ",
-            "CREATE ",
-            "ALTER TABLE ",
-            "DROP ",
-            "EXPLAIN ",
-            "else:",
-            "try:",
-            "except ",
-            "except:",
-            "finally:",
-            "raise ",
-            "await ",
-            "yield ",
-            "//",
-            "/*",
-            "*/",
-            "# ",
-            "-- ",
-            "<!--",
-            "pip install ",
-            "pip3 install ",
-            "npm install",
-            "npm run ",
-            "docker run ",
-            "docker compose ",
-            "kubectl ",
-            "python -m ",
-            "python3 -m ",
-            "console.",
-            "print(",
-            "if __name__",
-            "end;",
-        )
-    ):
-        return True
-    if stripped in ("return", "pass", "break", "continue", "fi", "esac"):
-        return True
     first = stripped[0]
+    prefixes = _CODE_PREFIXES_BY_FIRST_CHAR.get(first)
+    if prefixes is not None and stripped.startswith(prefixes):
+        return True
+    if len(stripped) <= 8 and stripped in _CODE_WORDS:  # (the length test spares hashing long lines)
+        return True
     if first in "{}[]":
         return True
     if first == "@" and len(stripped) > 1 and (stripped[1].isalpha() or stripped[1] == "_"):
@@ -667,16 +833,9 @@ def _strong_code_prefix(stripped: str) -> bool:
         return " " not in head
     if first == "<" and len(stripped) > 1 and (stripped[1].isalpha() or stripped[1] == "/"):
         return stripped.endswith(">")
-    if stripped.startswith("from ") and " import " in stripped:
-        return True
-    if stripped.startswith(("def ", "async def ", "func ", "fn ", "pub fn ", "function ", "async function ")):
-        return "(" in stripped
-    if stripped.startswith(("class ", "struct ", "interface ", "impl ", "enum ")):
-        return stripped.endswith((":", "{")) or "(" in stripped
-    if stripped.startswith(("if ", "elif ", "for ", "while ", "with ", "switch ", "match ", "} ")):
-        return stripped.endswith((":", "{", "}"))
-    if stripped.startswith("package "):
-        return stripped.count(" ") == 1 or stripped.endswith(";")
+    for prefix, decides in _KEYWORD_RULES_BY_FIRST_CHAR.get(first, ()):
+        if stripped.startswith(prefix):
+            return decides(stripped)
     return False
 
 
@@ -695,18 +854,26 @@ def _line_kind(line: str) -> str:
     code = 3 if line[0] in " \t" else 0
     if _strong_code_prefix(stripped):
         code += 3
-    if _OPERATOR_RE.search(stripped):
+    # Searching a long prose line for one character is much faster than for a regular
+    # expression (or a longer string), so each search below runs only when the line holds a
+    # character that every match must contain. The operators: those with "=", then the others.
+    if (
+        ("=" in stripped and _OPERATOR_RE.search(stripped))
+        or ("-" in stripped and "->" in stripped)
+        or ("&" in stripped and "&&" in stripped)
+        or ("|" in stripped and "||" in stripped)
+    ):
         code += 2
-    if _CALL_RE.search(stripped):
+    if "(" in stripped and _CALL_RE.search(stripped):
         code += 1
-    if _FLAG_RE.search(stripped):
+    if "-" in stripped and _FLAG_RE.search(stripped):
         code += 2
-    if _BRACE_RE.search(stripped):
-        code += 1
+    if ";" in stripped or "{" in stripped or "}" in stripped or ("(" in stripped and "()" in stripped):
+        code += 1  # braces and semicolons
     last = stripped[-1]
     if last in "{}[](;,":
         code += 1
-    elif (last == ")" or stripped.endswith("):")) and "(" in stripped:
+    elif (last == ")" or (last == ":" and stripped.endswith("):"))) and "(" in stripped:
         code += 1
     spaces = stripped.count(" ")
     if not spaces and _SYMBOL_RE.search(stripped):
@@ -715,7 +882,7 @@ def _line_kind(line: str) -> str:
     prose = 0
     if last in _SENTENCE_END and spaces >= 3:
         prose += 3
-    if spaces >= 7 and len(_NOT_PROSE_RE.findall(stripped)) * 10 <= len(stripped):
+    if spaces >= 7 and _not_prose_count(stripped) * 10 <= len(stripped):
         prose += 2
     if code >= 2 and code > prose:
         return "code"
@@ -724,13 +891,22 @@ def _line_kind(line: str) -> str:
     return "neutral"
 
 
+def _not_prose_count(text: str) -> int:
+    """How many characters of ``text`` are neither letters nor spaces (digits and ``_`` count)."""
+    if text.isascii():
+        # For ASCII text that is every byte but A-Z, a-z and space; bytes.translate drops
+        # those in C, many times faster than _NOT_PROSE_RE.findall.
+        return len(text.encode("ascii").translate(None, _ASCII_LETTERS_AND_SPACE))
+    return len(_NOT_PROSE_RE.findall(text))
+
+
 def _is_heading(line: str) -> bool:
     """True for one short line with no sentence punctuation at its end."""
     return (
         len(line) <= 80
         and line[0] not in " \t"
         and line[-1] not in _HEADING_BAD_END
-        and any(char.isalnum() for char in line)
+        and (line[0].isalnum() or any(char.isalnum() for char in line))
     )
 
 
@@ -756,6 +932,13 @@ def _text_block(lines: list[str], language: str) -> Block:
     :data:`MAX_CLASSIFIED_LINES` lines); a single short unpunctuated line is a heading; anything
     else is a paragraph (its lines joined with newlines).
     """
+    if len(lines) == 1:  # the most common run, and the only one that can be a heading
+        line = lines[0]
+        if _line_kind(line) == "code":
+            return Block(kind="code", text=line, language=language)
+        if _is_heading(line):
+            return Block(kind="heading", text=line)
+        return Block(kind="paragraph", text=line)
     code = prose = 0
     sample = lines
     if len(lines) > MAX_CLASSIFIED_LINES:
@@ -769,8 +952,6 @@ def _text_block(lines: list[str], language: str) -> Block:
             prose += 1
     if code and code > prose and code * 3 >= len(sample):
         return Block(kind="code", text="\n".join(lines), language=language)
-    if len(lines) == 1 and _is_heading(lines[0]):
-        return Block(kind="heading", text=lines[0])
     return Block(kind="paragraph", text="\n".join(lines))
 
 
@@ -813,7 +994,8 @@ def _parse_body(
     while index < last:
         line = lines[index]
         if line == "":
-            close(index)
+            if text_start >= 0 or list_block is not None:
+                close(index)
             index += 1
             continue
         if len(blocks) >= MAX_BODY_BLOCKS and text_start < 0 and list_block is None:
@@ -827,21 +1009,29 @@ def _parse_body(
             break
         if index >= chunk_end:
             # First line of a run of non-blank lines: a run with no figure and no bullet
-            # is one text block, handled without looking at each line here.
+            # (most are a single heading or paragraph line) is one text block, handled
+            # without looking at each line here.
             try:
                 chunk_end = lines.index("", index, last)
             except ValueError:
                 chunk_end = last
-            if chunk_end - index > 1:
-                run = "\n".join(lines[index:chunk_end])
-                if FIGURE_SEPARATOR not in run and BULLET not in run:
-                    blocks.append((_text_block(lines[index:chunk_end], language), index, chunk_end - 1))
-                    index = chunk_end
-                    continue
+            run = line if chunk_end - index == 1 else "\n".join(lines[index:chunk_end])
+            if FIGURE_SEPARATOR not in run and BULLET not in run:
+                blocks.append((_text_block(lines[index:chunk_end], language), index, chunk_end - 1))
+                index = chunk_end + 1  # (the blank line after the run closes nothing)
+                continue
+            # A run whose every line starts with "  • " is one list (such lines are never a
+            # figure caption): each line after the first follows a "\n" in ``run``.
+            if run.startswith(_LIST_BULLET) and run.count("\n" + _LIST_BULLET) == chunk_end - index - 1:
+                items = [item[len(_LIST_BULLET) :] for item in lines[index:chunk_end]]
+                blocks.append((Block(kind="list", items=items), index, chunk_end - 1))
+                index = chunk_end + 1
+                continue
         following = lines[index + 1] if index + 1 < last else ""
         source = _figure_source(line, following) if following.startswith(line) else None
         if source is not None:
-            close(index)
+            if text_start >= 0 or list_block is not None:
+                close(index)
             blocks.append((Block(kind="figure", caption=line, source=source), index, index + 1))
             index += 2
             continue
@@ -862,24 +1052,26 @@ def _parse_body(
     close(last)
 
     merged: list[tuple[Block, int, int]] = []
+    grown: list[int] = []  # positions in ``merged`` of code blocks that took in the next one
     for block, start, stop in blocks:
-        if merged and block.kind == "code" and merged[-1][0].kind == "code":
+        if block.kind == "code" and merged and merged[-1][0].kind == "code":
             previous, previous_start, previous_stop = merged[-1]
             if all(lines[between] == "" for between in range(previous_stop + 1, start)):
                 merged[-1] = (previous, previous_start, stop)
+                grown.append(len(merged) - 1)
                 continue
         merged.append((block, start, stop))
-    for block, start, stop in merged:
-        if block.kind == "code":
-            block.text = "\n".join(lines[start : stop + 1])
+    for position in dict.fromkeys(grown):  # (each block once, however many it took in)
+        block, start, stop = merged[position]
+        block.text = "\n".join(lines[start : stop + 1])
     return merged, body_text
 
 
 # --------------------------------------------------------------------------- document
 
 
-def _decode(data: object, errors: _Problems) -> str | None:
-    """Check the size and encoding of the input and return its text, or None after an error."""
+def _decode(data: object, errors: _Problems) -> tuple[str, bytes] | None:
+    """Check the size and encoding of the input; return its text and UTF-8 bytes, or None after an error."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if len(raw) > MAX_DOCUMENT_BYTES:
@@ -890,7 +1082,7 @@ def _decode(data: object, errors: _Problems) -> str | None:
             )
             return None
         try:
-            return raw.decode("utf-8")
+            return raw.decode("utf-8"), raw
         except UnicodeDecodeError as exc:
             before = raw[: exc.start].decode("utf-8", "replace")
             line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
@@ -903,6 +1095,17 @@ def _decode(data: object, errors: _Problems) -> str | None:
             )
             return None
     if isinstance(data, str):
+        if len(data) <= MAX_DOCUMENT_BYTES:
+            # Fast path: strict UTF-8 encoding fails exactly on unpaired surrogates, so one
+            # encode both measures the document and proves it holds none (a regex search for
+            # surrogates took far longer). Any problem is reported by the code below.
+            try:
+                raw = data.encode("utf-8")
+            except UnicodeEncodeError:
+                pass
+            else:
+                if len(raw) <= MAX_DOCUMENT_BYTES:
+                    return data, raw
         size = len(data) if len(data) > MAX_DOCUMENT_BYTES else len(data.encode("utf-8", "surrogatepass"))
         if size > MAX_DOCUMENT_BYTES:
             errors.add(
@@ -918,7 +1121,7 @@ def _decode(data: object, errors: _Problems) -> str | None:
             message = "the text holds an unpaired surrogate code point, which is not valid text"
             errors.add(line, "document", message)
             return None
-        return data
+        return data, data.encode("utf-8")  # not reached: the fast path returns every valid text
     errors.add(None, "document", f"expected text or bytes, got {type(data).__name__}")
     return None
 
@@ -972,11 +1175,18 @@ def _check_flags(meta: dict, entries: dict[str, _Entry], figures: int, warnings:
         warnings.add(line_of("image heavy"), "flags.image heavy", "'image heavy' is 1 but 'has images' is 0")
 
 
-def _check_characters(text: str, lines: list[str], errors: _Problems) -> None:
-    """Report lines holding control characters (one error per line) and over-long lines."""
+def _check_characters(text: str, lines: list[str], errors: _Problems, raw: bytes) -> None:
+    """Report lines holding control characters (one error per line) and over-long lines.
+
+    ``text`` is the normalised form of the document whose UTF-8 bytes are ``raw``.
+    """
+    # Nearly every document has no control character at all, and its bytes tell that
+    # quickly: in UTF-8 the bytes 0x00-0x1F stand only for U+0000-U+001F, and normalising
+    # removes none of those but CR. _CONTROL_RE then only runs to find where they are.
+    has_control = len(raw.translate(None, _CONTROL_BYTES)) < len(raw)
     position = 0
     number = 1
-    while not errors.full:
+    while has_control and not errors.full:
         found = _CONTROL_RE.search(text, position)
         if found is None:
             break
@@ -993,7 +1203,7 @@ def _check_characters(text: str, lines: list[str], errors: _Problems) -> None:
             break
         position = line_end + 1
         number += 1
-    if lines and max(map(len, lines)) > MAX_LINE_CHARS:
+    if len(text) > MAX_LINE_CHARS and max(map(len, lines)) > MAX_LINE_CHARS:
         for index, line in enumerate(lines):
             if len(line) > MAX_LINE_CHARS:
                 errors.add(
@@ -1054,11 +1264,12 @@ def parse_page(data: str | bytes) -> ParseResult:
         problems = errors.result("errors")
         return ParseResult(page if not problems else None, problems, warnings.result("warnings"))
 
-    text = _decode(data, errors)
-    if text is None:
+    decoded = _decode(data, errors)
+    if decoded is None:
         return finish(None)
+    text, raw = decoded
     text = normalize_text(text)
-    if not text.strip():
+    if not text or text.isspace():  # the same as "not text.strip()", without copying the text
         errors.add(None, "document", "the document is empty")
         return finish(None)
 
@@ -1066,7 +1277,7 @@ def parse_page(data: str | bytes) -> ParseResult:
     if lines and lines[-1] == "":
         lines.pop()
 
-    _check_characters(text, lines, errors)
+    _check_characters(text, lines, errors, raw)
     if errors.full:
         return finish(None)
 
