@@ -220,26 +220,6 @@ def lock_for_rewrite(model: type[Model]) -> None:
     _in_postgresql_transaction(model, "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
-@contextmanager
-def generation_at_commit(model: type[Model]):
-    """Advance the content generation once, after the block's writes, instead of on each write
-    statement of the block (the triggers of migration 0008 stand aside meanwhile).
-
-    The triggers' upsert holds the counter's row until the transaction ends, so concurrent bulk
-    writers would wait for each other from their first statement; this way the row is held for
-    the commit only. If the block raises, nothing is advanced, and the transaction is rolled
-    back anyway. SQLite serialises writers, and keeps its triggers: no effect there.
-    """
-    _in_postgresql_transaction(model, "SET LOCAL articles.generation_at_commit TO 'on'")
-    yield
-    # The setting is switched back for whatever the transaction does next (the block may be a
-    # savepoint in a caller's transaction); rolling back the block reverts it as well.
-    _in_postgresql_transaction(
-        model,
-        "SELECT set_config('articles.generation_at_commit', 'off', true), articles_advance_generation_now()",
-    )
-
-
 def _in_postgresql_transaction(model: type[Model], sql: str) -> None:
     """Run ``sql`` ({table}: the model's quoted table) inside the current transaction on
     PostgreSQL; elsewhere, or outside a transaction, do nothing."""

@@ -11,10 +11,9 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from articles.bulk import (
     check_keys_by_index,
     commit_without_flush_wait,
     encode_json,
-    generation_at_commit,
     insert_rows,
 )
 from articles.content import (
@@ -73,10 +71,6 @@ class DatabaseUnavailable(Exception):
 ANALYZE_FIRST_AT = 1000
 # Batches handed to parse workers ahead of the one being written.
 PARSE_AHEAD = 2
-# On PostgreSQL a run with parse workers writes this many batches at once, each in its own
-# thread, transaction and connection: while one waits for the server, another one's Python
-# work goes on, so both cores stay busy.
-WRITERS = 2
 SLUG_MAX = 200
 
 
@@ -198,7 +192,6 @@ class _Item:
     content: dict[str, Any] | None = None
     snapshot: JSONText | None = None  # the content's JSON text, for the revision
     columns: dict[str, Any] = field(default_factory=dict)  # the article's column values
-    slug: str | None = None  # chosen before writing when batches are written concurrently
     warnings: list[dict] = field(default_factory=list)
     article: Article | None = None
     result: DocumentResult | None = None
@@ -273,14 +266,6 @@ class Importer:
         self.workers = workers
         self._written = 0
         self.parts = PartsWriter()
-        # Concurrent writers need connections of their own, so not when the caller holds a
-        # transaction open: its uncommitted rows would be invisible to them.
-        connection = connections[router.db_for_write(Article)]
-        concurrent = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.writers = WRITERS if workers > 0 and not dry_run and concurrent else 1
-        # Slugs chosen for batches that are not committed yet, when several are written at once.
-        self._claimed: set[str] = set()
-        self._claim_lock = threading.Lock()
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -302,7 +287,8 @@ class Importer:
 
     def _run(self, sources, report: ImportReport, on_result) -> None:
         analyzed_at = 0
-        for batch in self._written_batches(sources):
+        for batch in self._parsed_batches(sources):
+            self._write_batch(batch)
             for item in batch:
                 self._report(item.result, report, on_result)
             if not analyzed_at and self._written >= ANALYZE_FIRST_AT:
@@ -318,58 +304,6 @@ class Importer:
         if report.touched_ids:
             # Once for the whole run: when the import returns, similar posts are fresh.
             similarity.refresh(report.touched_ids)
-
-    def _written_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
-        """Batches of documents with their outcomes, written, in the order of the sources.
-
-        With several writers, a batch is written in a thread of its own while the next ones
-        are parsed and written; a batch that has a reference in common with one still being
-        written waits for it, so that a later document wins as it does one batch at a time.
-        """
-        if self.writers == 1:
-            for batch in self._parsed_batches(sources):
-                self._write_batch(batch)
-                yield batch
-            return
-        in_flight: deque[tuple[list[_Item], Future, set[str]]] = deque()
-        with ThreadPoolExecutor(self.writers, thread_name_prefix="import-writer") as pool:
-            try:
-                for batch in self._parsed_batches(sources):
-                    references = {item.content["reference"] for item in batch if item.result is None}
-                    for _, future, theirs in in_flight:
-                        if references & theirs:
-                            future.result()
-                    self._choose_slugs(batch)
-                    in_flight.append((batch, pool.submit(self._write_batch, batch), references))
-                    while in_flight and (in_flight[0][1].done() or len(in_flight) > self.writers):
-                        done, future, _ = in_flight.popleft()
-                        future.result()
-                        yield done
-                while in_flight:
-                    done, future, _ = in_flight.popleft()
-                    future.result()
-                    yield done
-            finally:
-                for _, future, _ in in_flight:
-                    future.cancel()
-                # Each writer thread closes its own connection.
-                barrier = threading.Barrier(self.writers)
-                for _ in range(self.writers):
-                    pool.submit(_close_connections, barrier)
-
-    def _choose_slugs(self, batch: list[_Item]) -> None:
-        """Slugs for the documents of a batch that would create articles, chosen in the order
-        of the sources (as a run writing one batch at a time chooses them) and claimed, so that
-        a batch written at the same time cannot take one of them."""
-        todo = [item for item in batch if item.result is None]
-        known = set(
-            Article.objects.filter(reference__in={item.content["reference"] for item in todo}).values_list(
-                "reference", flat=True
-            )
-        )
-        new = [item for item in todo if item.content["reference"] not in known]
-        for item, slug in zip(new, self._new_slugs([item.content for item in new]), strict=True):
-            item.slug = slug
 
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
         """Batches of documents, read, checked against what was imported and parsed.
@@ -436,7 +370,6 @@ class Importer:
         report.add(result)
         if result.outcome in ("created", "updated") and not self.dry_run and result.article_id:
             report.touched_ids.add(result.article_id)
-            self._written += 1
         if on_result:
             on_result(result)
 
@@ -492,15 +425,13 @@ class Importer:
             with transaction.atomic():
                 commit_without_flush_wait(Article)
                 check_keys_by_index(Article)
-                with generation_at_commit(Article):
-                    self._classify(items, lock=True)
-                    self._write(items)
+                self._classify(items, lock=True)
+                self._write(items)
         except DatabaseError as exc:
             if _connection_lost():
                 raise DatabaseUnavailable(_first_line(exc)) from exc
             for item in items:
-                # Decided again from scratch: another importer may have taken the slug.
-                item.result, item.slug = None, None
+                item.result = None
             if len(items) > 1:
                 for item in items:
                     self._write_group([item])
@@ -554,15 +485,14 @@ class Importer:
     def _write(self, items: list[_Item]) -> None:
         to_create = [item for item in items if item.result.outcome == "created"]
         to_update = [item for item in items if item.result.outcome == "updated"]
+        self._written += len(to_create) + len(to_update)
         if not to_create and not to_update:
             return
         now = timezone.now()
         revisions: list[tuple[int, dict, str, JSONText | None]] = []
 
         if to_create:
-            slugs = [item.slug for item in to_create]
-            if None in slugs:
-                slugs = self._new_slugs([item.content for item in to_create])
+            slugs = self._new_slugs([item.content for item in to_create])
             rows = []
             for item, slug in zip(to_create, slugs, strict=True):
                 live = self.may_publish and is_live_eligible(item.content)
@@ -652,33 +582,19 @@ class Importer:
             for base, content in zip(bases, contents, strict=True)
         }
         taken = set(Article.objects.filter(slug__in=candidates).values_list("slug", flat=True))
-        with self._claim_lock:
-            slugs = self._pick_slugs(bases, contents, taken)
-            if self.writers > 1:
-                self._claimed.update(slugs)
-        return slugs
-
-    def _pick_slugs(self, bases: list[str], contents: list[dict], taken: set[str]) -> list[str]:
-        claimed = self._claimed  # by batches being written at the same time
         slugs = []
         for base, content in zip(bases, contents, strict=True):
             slug = base
-            if slug in taken or slug in claimed:
+            if slug in taken:
                 slug = f"{base[: SLUG_MAX - 50]}-{slugify(content['reference'])[:49]}".strip("-")
             counter = 2
             unique = slug
-            while unique in taken or unique in claimed:
+            while unique in taken:
                 unique = f"{slug[: SLUG_MAX - 8]}-{counter}"
                 counter += 1
             taken.add(unique)
             slugs.append(unique)
         return slugs
-
-
-def _close_connections(barrier: threading.Barrier) -> None:
-    """Close this thread's database connections once every writer thread has come here."""
-    barrier.wait(timeout=60)
-    connections.close_all()
 
 
 def _first_line(exc: Exception) -> str:

@@ -169,14 +169,12 @@ def importer_held_mid_batch(folder: Path, name: str):
         )
         assert process.poll() is None, f"the import ended before it could be stopped: {process.communicate()}"
         with revisions_table_locked():
-            # With concurrent writers, another batch may wait for this one's transaction instead.
             held = wait_for(
-                lambda: [row for row in blocked(name) if row[1] == "releases_revision"] or exited(process),
-                60,
-                what="the importer to block inside a batch",
+                lambda: blocked(name) or exited(process), 60, what="the importer to block inside a batch"
             )
             assert process.poll() is None, f"the import ended: {process.communicate()}"
-            (pid, _), *_ = held
+            (pid, waits_for), *_ = held
+            assert waits_for == "releases_revision"
             committed = Article.objects.count()
             yield process, pid, committed
     except BaseException:
