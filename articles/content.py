@@ -113,14 +113,14 @@ def article_field_values(content: dict[str, Any]) -> dict[str, Any]:
 _MAX_LENGTHS = {field.name: getattr(field, "max_length", None) for field in Article._meta.concrete_fields}
 
 
-def validate_content(content: dict[str, Any]) -> list[Problem]:
-    """Problems that the format allows but the database would refuse (text longer than a column)."""
+def validate_content(content: dict[str, Any], values: dict[str, Any] | None = None) -> list[Problem]:
+    """Problems that the format allows but the database would refuse (text longer than a column).
+
+    ``values``: the content's article_field_values, when the caller has them already.
+    """
     problems = []
-    for name, value in article_field_values(content).items():
-        if name in _MAX_LENGTHS:
-            max_length = _MAX_LENGTHS[name]
-        else:  # not a column of its own: ask the model (which raises for an unknown name)
-            max_length = getattr(Article._meta.get_field(name), "max_length", None)
+    for name, value in (values if values is not None else article_field_values(content)).items():
+        max_length = _MAX_LENGTHS[name]
         if max_length and isinstance(value, str) and len(value) > max_length:
             problems.append(
                 Problem(

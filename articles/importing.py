@@ -214,10 +214,10 @@ def parse_document(
     if not parsed.ok:
         return None, [_problem_dict(path, error) for error in parsed.errors], warnings, None
     content = content_from_page(parsed.page)
-    problems = validate_content(content)
+    columns = article_field_values(content)
+    problems = validate_content(content, columns)
     if problems:
         return None, [_problem_dict(path, problem) for problem in problems], warnings, None
-    columns = article_field_values(content)
     for name in JSON_COLUMNS:
         if columns[name] is not None:
             columns[name] = encode_json(columns[name])

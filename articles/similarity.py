@@ -300,14 +300,12 @@ def _chunk_links(chunk, matrix, live_matrix, live_rows, ids, languages, difficul
             chunk[~full], best_scores[~full].tolist(), best_ids[~full].tolist(), strict=True
         )
     ]
+    columns = (article_ids, neighbour_ids, rank_values, score_values)
     extra = [link for links in short for link in links]
     if extra:
-        added = np.array([link[:3] for link in extra], dtype=np.int64).reshape(-1, 3)
-        article_ids = np.concatenate([article_ids, added[:, 0]])
-        neighbour_ids = np.concatenate([neighbour_ids, added[:, 1]])
-        rank_values = np.concatenate([rank_values, added[:, 2]])
-        score_values = np.concatenate([score_values, np.array([link[3] for link in extra], dtype=np.float64)])
-    return article_ids, neighbour_ids, rank_values, score_values
+        added = zip(*extra, strict=True)  # every link is (article, neighbour, rank, score)
+        columns = tuple(np.concatenate([mine, more]) for mine, more in zip(columns, added, strict=True))
+    return columns
 
 
 def _threads() -> int | None:
