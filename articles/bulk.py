@@ -65,27 +65,21 @@ def insert_rows(model: type[Model], rows: Sequence[dict]) -> list[int]:
         for field in fields
     ]  # fmt: skip
     meta = model._meta
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, len(rows)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        columns = ", ".join(quote(column) for column in (meta.pk.column, *(f.column for f in fields)))
-        # COPY runs on psycopg's own cursor: its errors become Django's, as for any query.
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
-        ):
-            for pk, row in zip(ids, rows, strict=True):
-                values = [pk]
-                for name, is_json, default in plan:
-                    value = row.get(name, default)
-                    if is_json and value is not None and not isinstance(value, JSONText):
-                        value = encode_json(value)
-                    values.append(value)
-                copy.write_row(values)
+    with _copy(connection, model, (meta.pk.column, *(field.column for field in fields))) as copy:
+        for pk, row in zip(ids, rows, strict=True):
+            values = [pk]
+            for name, is_json, default in plan:
+                value = row.get(name, default)
+                if is_json and value is not None and not isinstance(value, JSONText):
+                    value = encode_json(value)
+                values.append(value)
+            copy.write_row(values)
     return ids
 
 
@@ -102,16 +96,21 @@ def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[t
     if connection.vendor != "postgresql":
         model.objects.using(alias).bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows])
         return
-    meta = model._meta
+    with _copy(connection, model, [model._meta.get_field(name).column for name in fields]) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@contextmanager
+def _copy(connection, model: type[Model], columns: Sequence[str], *, binary: bool = False):
+    """A COPY into these columns of the model's table on PostgreSQL, open for writing."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    with connection.cursor() as cursor:
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    if binary:
+        sql += " (FORMAT BINARY)"
+    # COPY runs on psycopg's own cursor: its errors become Django's, as for any query.
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        yield copy
 
 
 # Binary COPY: the signature, flags and header extension length; a tuple count of -1 ends it.
@@ -145,23 +144,19 @@ def column_writer(model: type[Model], fields: Sequence[str]):
     for position, field in enumerate(model_fields):
         layout += [(f"size{position}", ">i4"), (f"value{position}", _BINARY_TYPES[field.db_type(connection)])]
     dtype = np.dtype(layout)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    with connection.cursor() as cursor:
-        sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-            copy.write(_BINARY_HEADER)
+    with _copy(connection, model, [field.column for field in model_fields], binary=True) as copy:
+        copy.write(_BINARY_HEADER)
 
-            def write(*values):
-                rows = np.empty(len(values[0]), dtype=dtype)
-                rows["count"] = len(values)
-                for position, value in enumerate(values):
-                    rows[f"size{position}"] = dtype[f"value{position}"].itemsize
-                    rows[f"value{position}"] = value
-                copy.write(rows.tobytes())
+        def write(*values):
+            rows = np.empty(len(values[0]), dtype=dtype)
+            rows["count"] = len(values)
+            for position, value in enumerate(values):
+                rows[f"size{position}"] = dtype[f"value{position}"].itemsize
+                rows[f"value{position}"] = value
+            copy.write(rows.tobytes())
 
-            yield write
-            copy.write(_BINARY_TRAILER)
+        yield write
+        copy.write(_BINARY_TRAILER)
 
 
 def analyze(models: Sequence[type[Model]]) -> None:
