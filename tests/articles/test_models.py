@@ -1,6 +1,8 @@
-"""What keeps the part tables consistent without database-level foreign keys (docs/data-model.md)."""
+"""The data model in the database (docs/data-model.md): what keeps the part tables consistent
+without database-level foreign keys, and what the live-list index carries."""
 
 import pytest
+from django.db import connection
 from django.db.models import ProtectedError
 
 from articles.importing import import_document
@@ -70,3 +72,13 @@ def test_an_unused_tag_can_be_deleted():
     tag = Tag.objects.create(kind=Tag.Kind.TOOL, name="unused", slug="unused")
     tag.delete()
     assert not Tag.objects.filter(name="unused").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no covering indexes")
+def test_the_live_list_index_carries_the_home_page_filter_values():
+    """So the home page reads the difficulties and code languages in use from the index alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_live_latest'")
+        (definition,) = cursor.fetchone()
+    assert "(state, published_at DESC, id DESC)" in definition
+    assert definition.endswith("INCLUDE (difficulty, code_language)")
