@@ -48,18 +48,14 @@ def live_articles(*, stack: str = "", tool: str = "", difficulty: str = "", code
     """Live articles, newest first, narrowed by the reader's filters; tags ready for a list."""
     queryset = Article.objects.live()
     if stack:
-        queryset = queryset.filter(Exists(_tag_links(Tag.Kind.STACK, stack)))
+        queryset = queryset.tagged(Tag.Kind.STACK, stack)
     if tool:
-        queryset = queryset.filter(Exists(_tag_links(Tag.Kind.TOOL, tool)))
+        queryset = queryset.tagged(Tag.Kind.TOOL, tool)
     if difficulty:
         queryset = queryset.filter(difficulty=difficulty)
     if code_language:
         queryset = queryset.filter(code_language=code_language)
     return _for_lists(queryset)
-
-
-def _tag_links(kind: str, slug: str):
-    return ArticleTag.objects.filter(article=OuterRef("pk"), tag__kind=kind, tag__slug=slug)
 
 
 # Columns an item of a list (site or API summary) never shows; some are large.
@@ -80,7 +76,7 @@ def _for_lists(queryset):
 def tag_page(*, kind: str, slug: str) -> tuple[Tag, Any]:
     """A stack or tool tag and its live articles; 404 when the tag is unknown."""
     tag = get_object_or_404(Tag, kind=kind, slug=slug)
-    return tag, _for_lists(Article.objects.live().filter(Exists(_tag_links(kind, slug))))
+    return tag, _for_lists(Article.objects.live().with_tag(tag.pk))
 
 
 def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.text import slugify
 from django_filters.constants import EMPTY_VALUES
 
-from articles.models import Article, ArticleEntity, ArticleTag, Tag
+from articles.models import Article, ArticleEntity, Tag
 
 ORDERING_FIELDS = {
     "title": "title",
@@ -62,10 +62,6 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-id")
 
 
-def _has_tag(kind: str, value: str):
-    return Exists(ArticleTag.objects.filter(article=OuterRef("pk"), tag__kind=kind, tag__slug=slugify(value)))
-
-
 class ArticleFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(help_text="Exact reference.")
     stack = django_filters.CharFilter(method="filter_stack", help_text="Stack tag, by name or slug.")
@@ -107,10 +103,10 @@ class ArticleFilter(django_filters.FilterSet):
         fields = []
 
     def filter_stack(self, queryset, name, value):
-        return queryset.filter(_has_tag(Tag.Kind.STACK, value))
+        return queryset.tagged(Tag.Kind.STACK, slugify(value))
 
     def filter_tool(self, queryset, name, value):
-        return queryset.filter(_has_tag(Tag.Kind.TOOL, value))
+        return queryset.tagged(Tag.Kind.TOOL, slugify(value))
 
     def filter_entity(self, queryset, name, value):
         matches = ArticleEntity.objects.filter(article=OuterRef("pk")).filter(
