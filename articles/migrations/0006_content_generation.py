@@ -44,17 +44,22 @@ def create_triggers(apps, schema_editor):
             "INSERT INTO articles_contentgeneration (id, value) VALUES (1, floor(random() * 1e15)::bigint)"
         )
     elif vendor == "sqlite":
-        for table in WATCHED:
-            for event in ("INSERT", "UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_generation_{event.lower()} AFTER {event} ON {table} "
-                    f"BEGIN {SQLITE_BODY} END"
-                )
+        create_sqlite_triggers(schema_editor)
         schema_editor.execute(
             "INSERT INTO articles_contentgeneration (id, value) VALUES (1, abs(random() % 1000000000000000))"
         )
     else:
         raise NotImplementedError(f"No content generation triggers for {vendor}.")
+
+
+def create_sqlite_triggers(schema_editor):
+    """SQLite's triggers (three per table); migration 0008 creates them again."""
+    for table in WATCHED:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_generation_{event.lower()} AFTER {event} ON {table} "
+                f"BEGIN {SQLITE_BODY} END"
+            )
 
 
 def drop_triggers(apps, schema_editor):
