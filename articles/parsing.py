@@ -504,8 +504,6 @@ def _read_meta(lines: list[str], start: int, stop: int, errors: _Problems, warni
                     f"unrecognised meta line {_short(line)}: a bullet must directly follow "
                     "a key that stands alone on its line",
                 )
-            elif current.kind == "list" or current.kind == "extra":
-                current.items.append((bullet, number))
             else:
                 _add_bullet(current, bullet, number, errors)
             continue
@@ -994,8 +992,7 @@ def _parse_body(
     while index < last:
         line = lines[index]
         if line == "":
-            if text_start >= 0 or list_block is not None:
-                close(index)
+            close(index)
             index += 1
             continue
         if len(blocks) >= MAX_BODY_BLOCKS and text_start < 0 and list_block is None:
@@ -1030,8 +1027,7 @@ def _parse_body(
         following = lines[index + 1] if index + 1 < last else ""
         source = _figure_source(line, following) if following.startswith(line) else None
         if source is not None:
-            if text_start >= 0 or list_block is not None:
-                close(index)
+            close(index)
             blocks.append((Block(kind="figure", caption=line, source=source), index, index + 1))
             index += 2
             continue
@@ -1096,9 +1092,9 @@ def _decode(data: object, errors: _Problems) -> tuple[str, bytes] | None:
             return None
     if isinstance(data, str):
         if len(data) <= MAX_DOCUMENT_BYTES:
-            # Fast path: strict UTF-8 encoding fails exactly on unpaired surrogates, so one
-            # encode both measures the document and proves it holds none (a regex search for
-            # surrogates took far longer). Any problem is reported by the code below.
+            # Strict UTF-8 encoding fails exactly on unpaired surrogates, so one encode both
+            # measures the document and proves it holds none (a regex search for surrogates
+            # took far longer). Any problem is reported below.
             try:
                 raw = data.encode("utf-8")
             except UnicodeEncodeError:
@@ -1115,13 +1111,12 @@ def _decode(data: object, errors: _Problems) -> tuple[str, bytes] | None:
                 f"the limit is {MAX_DOCUMENT_BYTES} bytes (2 MiB)",
             )
             return None
+        # Not too large, so the strict encoding above failed: the text holds a surrogate.
         match = _SURROGATE_RE.search(data)
-        if match is not None:
-            line = data[: match.start()].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
-            message = "the text holds an unpaired surrogate code point, which is not valid text"
-            errors.add(line, "document", message)
-            return None
-        return data, data.encode("utf-8")  # not reached: the fast path returns every valid text
+        line = data[: match.start()].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        message = "the text holds an unpaired surrogate code point, which is not valid text"
+        errors.add(line, "document", message)
+        return None
     errors.add(None, "document", f"expected text or bytes, got {type(data).__name__}")
     return None
 
