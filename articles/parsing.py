@@ -582,10 +582,15 @@ def _take_usual_bullets(entry: _Entry, lines: list[str], index: int, stop: int) 
         if name is None or not colon:
             break
         index += 1
-        if not records or name in records[-1][1]:  # a repeated field name starts a new record
-            records.append((index, {}))
-        records[-1][1][name] = (value.strip(), index)
+        _add_record_field(records, name, value.strip(), index)
     return index
+
+
+def _add_record_field(records: list, name: str, value: str, number: int) -> None:
+    """Add a field line to a record list: a field name the last record has already starts a new one."""
+    if not records or name in records[-1][1]:
+        records.append((number, {}))
+    records[-1][1][name] = (value, number)
 
 
 def _new_entry(entries: dict, key: str, kind: str, number: int, errors: _Problems) -> _Entry:
@@ -634,9 +639,7 @@ def _add_bullet(entry: _Entry, text: str, number: int, errors: _Problems) -> Non
             return
         entry.fields[name] = (value, number)
         return
-    if not entry.records or name in entry.records[-1][1]:
-        entry.records.append((number, {}))
-    entry.records[-1][1][name] = (value, number)
+    _add_record_field(entry.records, name, value, number)
 
 
 def _convert_fields(
