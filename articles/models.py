@@ -168,16 +168,6 @@ class Article(models.Model):
         help_text="State of the content on this row: published (live), archived, or the review state "
         "of an article that was never published.",
     )
-    pending_state = models.CharField(
-        max_length=20,
-        choices=ArticleState.choices,
-        null=True,
-        blank=True,
-        help_text="Review state of unpublished changes to a live or archived article; empty when none.",
-    )
-    edited_at = models.DateTimeField(
-        null=True, blank=True, help_text="When an editor last changed content that is not published yet."
-    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="When it first went live.")
     source_digest = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the last imported, normalised text."
@@ -209,7 +199,6 @@ class Article(models.Model):
             models.Index(fields=["depth"], name="article_depth"),
             models.Index(fields=["clarity"], name="article_clarity"),
             models.Index(fields=["needs_human_review", "state"], name="article_review_queue"),
-            models.Index(fields=["pending_state"], name="article_pending_state"),
             # Declared here rather than with db_index=True on the fields: on PostgreSQL that also
             # builds a second, pattern-matching index per text column, which no query uses and
             # every import would have to write.
@@ -245,7 +234,7 @@ class Article(models.Model):
     @property
     def has_released_version(self) -> bool:
         """Published or archived: the row holds a released version, so new changes wait beside
-        it (in a draft revision, with their review state in ``pending_state``)."""
+        it (in a pending revision: releases.models.Release)."""
         return self.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED)
 
 

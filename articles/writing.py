@@ -27,22 +27,16 @@ class PartsWriter:
         self._entity_ids: dict[tuple[str, str], int] = {}
 
     def replace(self, pairs: list[tuple[int, dict]]) -> None:
-        """Rewrite the parts of existing articles (by id), keeping uploaded image files whose
-        source stays."""
+        """Rewrite the parts of existing articles (by id) from their content, uploads included:
+        the content is the whole truth (a revision carries its uploads)."""
         ids = [article_id for article_id, _ in pairs]
-        uploads = {
-            (image.article_id, image.url, image.caption): (image.image.name, image.width, image.height)
-            for image in ImageSource.objects.filter(article_id__in=ids).exclude(image="")
-            if image.image
-        }
         ArticleTag.objects.filter(article_id__in=ids).delete()
         ArticleEntity.objects.filter(article_id__in=ids).delete()
         ImageSource.objects.filter(article_id__in=ids).delete()
-        self.write(pairs, uploads)
+        self.write(pairs)
 
-    def write(self, pairs: list[tuple[int, dict]], uploads=None) -> None:
+    def write(self, pairs: list[tuple[int, dict]]) -> None:
         """Write the parts of articles that have none yet: pairs of (article id, content)."""
-        uploads = uploads or {}
         tag_ids = self._resolve_tags(pairs)
         entity_ids = self._resolve_entities(pairs)
         links, entity_links, images = [], [], []
@@ -62,10 +56,7 @@ class PartsWriter:
                     entity_links.append((article_id, entity_id, position))
             for position, image in enumerate(content.get("image_sources") or []):
                 caption = image.get("caption") or ""
-                if image.get("upload"):
-                    upload, width, height = image["upload"], image.get("width"), image.get("height")
-                else:
-                    upload, width, height = uploads.get((article_id, image["url"], caption), ("", None, None))
+                upload, width, height = image.get("upload") or "", image.get("width"), image.get("height")
                 images.append(
                     (
                         article_id,

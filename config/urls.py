@@ -5,9 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from articles.api.views import ArticleViewSet
 from config.health import health
-from releases.api import ArticleRevisionsView, ArticleWorkflowViewSet
+from releases.api import ArticleRevisionsView, ArticleViewSet, ArticleWorkflowViewSet
 
 router = DefaultRouter()
 router.register("articles", ArticleViewSet, basename="article")

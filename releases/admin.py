@@ -6,6 +6,8 @@ ever deleted: archive takes an article down.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -14,12 +16,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from articles import admin as articles_admin
 from articles.content import content_from_article, content_prefetch
-from articles.models import Article, ArticleState, Tag
+from articles.models import Article, ArticleState, Entity, Tag
 from releases import services
-from releases.compare import compare_contents
-from releases.forms import ArticleEditForm, NoteForm, PublishForm
-from releases.models import AuditEvent, ReviewQueueItem, Revision
+from releases.compare import LABELS, compare_contents, show_value
+from releases.forms import ArticleEditForm, NoteForm, PublishForm, ResolveConflictForm
+from releases.models import AuditEvent, ReviewQueueItem, ReviewState, Revision
 from releases.selectors import review_queue, revisions_for
 
 # action name -> (service, label, whether a note is required)
@@ -141,13 +144,14 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         "title",
         "reference",
         "state",
-        "pending_state",
+        "pending_label",
         "version",
         "difficulty",
         "site",
         "updated_at",
     ]
-    list_filter = ["state", "pending_state", "needs_human_review", "difficulty", "code_language", "site",
+    list_filter = ["state", "release__review_state", "needs_human_review", "difficulty", "code_language",
+                   "site",
                    StackFilter, ToolFilter]  # fmt: skip
     search_fields = ["title", "reference", "topic"]
     date_hierarchy = "updated_at"
@@ -175,7 +179,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         form.store_upload()
         try:
-            services.article_edit(
+            request.edit_revision = services.article_edit(
                 article=obj,
                 user=request.user,
                 content=form.content,
@@ -191,10 +195,21 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         if getattr(request, "edit_refused", False):
             return HttpResponseRedirect(request.path)
-        messages.success(
-            request, "Saved as a draft revision. Readers see the live version until it is published."
-        )
+        if getattr(request, "edit_revision", None) is None:
+            messages.info(request, "Nothing changed: no revision was made.")
+        else:
+            messages.success(
+                request, "Saved as a draft revision. Readers see the live version until it is published."
+            )
         return HttpResponseRedirect(request.path)
+
+    @admin.display(description="pending")
+    def pending_label(self, obj):
+        state = obj.release.review_state if hasattr(obj, "release") else ""
+        return ReviewState(state).label if state else "—"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("release")
 
     def log_change(self, request, obj, message):
         """The audit trail records edits; Django's own log entry is not needed."""
@@ -209,17 +224,21 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                  name="articles_article_rollback"),
             path("<int:pk>/workflow/<str:action>/", self.admin_site.admin_view(self.workflow_view),
                  name="articles_article_workflow"),
+            path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view),
+                 name="articles_article_resolve"),
         ]  # fmt: skip
         return urls + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         article = get_object_or_404(content_prefetch(Article.objects.all()), pk=object_id)
         revisions = list(revisions_for(article))
-        live = services.live_revision(article)
+        release = services.release_of(article)
         extra = {
             "live_content": content_from_article(article),
             "revisions": revisions,
-            "live_number": live.number if live else None,
+            "live_number": release.live_revision.number if release.live_revision else None,
+            "pending_number": release.pending_revision.number if release.pending_revision else None,
+            "conflict_number": release.conflict_revision.number if release.conflict_revision else None,
             "review_state": services.review_state(article),
             "audit_events": AuditEvent.objects.filter(article=article).select_related("user")[:20],
             "workflow_actions": [(name, label) for name, (_, label, _) in ACTIONS.items()],
@@ -237,11 +256,15 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         article = self._article(request, pk)
         revisions = {revision.number: revision for revision in revisions_for(article)}
         numbers = sorted(revisions)
+        # By default: what readers see against the work waiting for review.
+        release = services.release_of(article)
+        live = release.live_revision.number if release.live_revision else numbers[0]
+        pending = release.pending_revision.number if release.pending_revision else numbers[-1]
         try:
-            a = int(request.GET.get("a") or (numbers[-2] if len(numbers) > 1 else numbers[-1]))
-            b = int(request.GET.get("b") or numbers[-1])
+            a = int(request.GET.get("a") or live)
+            b = int(request.GET.get("b") or pending)
         except ValueError:
-            a, b = numbers[0], numbers[-1]
+            a, b = live, pending
         if a not in revisions or b not in revisions:
             messages.error(request, "Choose two revisions of this article.")
             return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
@@ -269,11 +292,53 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         article = self._article(request, pk)
         target = get_object_or_404(Revision, article=article, number=number, state=ArticleState.PUBLISHED)
         return self._confirm(
-            request, article, "rollback", NoteForm, note_required=True, extra={"version": target.version},
-            title=f"Roll back “{article.title}” to version {target.version}",
-            explanation=f"Version {target.version}'s content goes live again as a new patch version; "
-            "the history keeps every version.",
+            request, article, "rollback", NoteForm, note_required=True, extra={"revision": target.number},
+            title=f"Roll back “{article.title}” to revision {target.number} (version {target.version})",
+            explanation=f"Revision {target.number}'s content goes live again as a new patch version; "
+            "pending work stays pending, and the history keeps every version.",
         )  # fmt: skip
+
+    def resolve_view(self, request, pk):
+        """Resolve an import conflict field by field."""
+        article = self._article(request, pk)
+        release = services.release_of(article)
+        if release.conflict_revision is None:
+            messages.info(request, "This article has no import conflict to resolve.")
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        ours = release.pending_revision or release.live_revision
+        theirs = release.conflict_revision
+        fields = services.conflict_fields(article)
+        form = ResolveConflictForm(request.POST or None, fields=fields)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.conflict_resolve(
+                    article=article, user=request.user, choices=form.choices(), note=form.cleaned_data["note"]
+                )
+            except services.WorkflowError as error:
+                messages.error(request, f"{article.title}: {error.message}")
+            else:
+                messages.success(request, f"{article.title}: conflict resolved.")
+                return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+        rows = [
+            {
+                "label": LABELS.get(key, key.replace("_", " ")),
+                "ours": show_value(ours.content.get(key)),
+                "theirs": show_value(theirs.content.get(key)),
+                "field": form[f"field_{key}"],
+            }
+            for key in fields
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Resolve the import conflict of “{article.title}”",
+            "article": article,
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            "ours": ours,
+            "theirs": theirs,
+        }
+        return TemplateResponse(request, "admin/releases/resolve.html", context)
 
     def workflow_view(self, request, pk, action):
         if action not in ACTIONS:
@@ -387,3 +452,83 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="user", ordering="user__username")
     def user_label(self, obj):
         return obj.user_label
+
+
+# -- shared tags and users: writes that touch history go through the action layer ------------------
+
+
+class RenameThroughActionsMixin:
+    """A shared name's change changes every article that carries it: through the action layer,
+    as new revisions with audit events, never as a silent rewrite of live rows."""
+
+    rename = None  # the action: (instance, user, name) -> how many articles changed
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug follows the name; the kind or type of a used one would change articles too.
+        return ["slug", "kind" if hasattr(obj, "kind") else "type"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)  # a new one carries no article yet
+            return
+        name = form.cleaned_data["name"]
+        obj.name = type(obj).objects.values_list("name", flat=True).get(pk=obj.pk)
+        try:
+            changed = type(self).rename(obj, request.user, name)
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+            request.rename_refused = True
+            return
+        obj.refresh_from_db()
+        messages.info(request, f"Renamed: {changed} article(s) got a new revision.")
+
+    def response_change(self, request, obj):
+        if getattr(request, "rename_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+
+admin.site.unregister(Tag)
+admin.site.unregister(Entity)
+
+
+@admin.register(Tag)
+class TagAdmin(RenameThroughActionsMixin, articles_admin.TagAdmin):
+    @staticmethod
+    def rename(tag, user, name):
+        return services.tag_rename(tag=tag, user=user, name=name)
+
+
+@admin.register(Entity)
+class EntityAdmin(RenameThroughActionsMixin, articles_admin.EntityAdmin):
+    @staticmethod
+    def rename(entity, user, name):
+        return services.entity_rename(entity=entity, user=user, name=name)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """History is never rewritten: a user with revisions or audit events cannot be deleted (their
+    rows protect them); deactivate them instead (uncheck "Active")."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        has_history = (
+            Revision.objects.filter(author_id=object_id).exists()
+            or AuditEvent.objects.filter(user_id=object_id).exists()
+        )
+        if has_history:
+            messages.error(
+                request,
+                "This user has revisions or audit events and cannot be deleted: history is never "
+                "rewritten. Deactivate the account instead (uncheck “Active” and save).",
+            )
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[object_id]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk deletes would skip the check above
+        return actions

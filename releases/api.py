@@ -1,16 +1,25 @@
 """API views of the releases app: revision history and the workflow actions."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, viewsets
+from rest_framework import generics, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from articles.api.serializers import ErrorDetailSerializer, RevisionSerializer
+from articles.api import views as articles_views
+from articles.api.serializers import (
+    ContentEditSerializer,
+    ErrorDetailSerializer,
+    ImportResultSerializer,
+    RevisionSerializer,
+)
 from articles.api.views import BrowsableAPIWithoutForms, RouteMetadata
 from articles.models import Article
 from releases import services
+from releases.importing import import_document
 from releases.selectors import revisions_for
 
 
@@ -48,7 +57,24 @@ class PublishSerializer(RequiredNoteSerializer):
 
 
 class RollbackSerializer(RequiredNoteSerializer):
-    version = serializers.CharField(help_text="An earlier published version, e.g. 1.5.4.")
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text="An earlier published revision's number.",
+    )
+    version = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="Or an earlier published version, e.g. 1.5.4, when only one published revision carries it.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("revision") is None and not attrs.get("version"):
+            raise serializers.ValidationError(
+                {"revision": ["Name the revision (or the version) to restore."]}
+            )
+        return attrs
 
 
 class WorkflowResultSerializer(serializers.Serializer):
@@ -184,7 +210,11 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         return self._run(
             RollbackSerializer,
             lambda article, data: services.article_rollback(
-                article=article, user=request.user, version=data["version"], note=data["note"]
+                article=article,
+                user=request.user,
+                revision=data.get("revision"),
+                version=data.get("version"),
+                note=data["note"],
             ),
         )
 
@@ -203,13 +233,100 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         )
 
 
+class PlainTextParser(parsers.BaseParser):
+    """A request body of ``text/plain``, handed on as bytes: the importer decodes it."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+class ArticleViewSet(articles_views.ArticleViewSet):
+    """The meta API with its writes: PATCH makes pending work, POST import/ brings a document.
+
+    Reads are the articles app's; writes go through the action layer.
+    """
+
+    http_method_names = ["get", "head", "options", "patch", "post"]
+
+    @extend_schema(
+        summary="Edit the article's pending work (editors)",
+        description="Changes become a new pending revision; readers keep the live version until a "
+        "reviewer publishes. Send If-Match with the ETag you read to refuse the edit (409) when "
+        "someone changed the article since; without it the edit applies to the current work. "
+        "A PATCH that changes nothing makes no revision.",
+        request=ContentEditSerializer,
+        responses={
+            200: WorkflowResultSerializer,
+            400: OpenApiTypes.OBJECT,
+            401: OpenApiResponse(ErrorDetailSerializer, description="Not signed in."),
+            403: OpenApiTypes.OBJECT,
+            404: articles_views.NOT_FOUND,
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def partial_update(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        article = self._get_article()
+        serializer = ContentEditSerializer(data=request.data, partial=True)
+        unknown = sorted(set(request.data) - set(serializer.fields)) if isinstance(request.data, dict) else []
+        if unknown:
+            raise ValidationError({name: ["This field cannot be edited."] for name in unknown})
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data:
+            raise ValidationError({"detail": "Send at least one field to change."})
+        return article_patch(
+            request,
+            article,
+            dict(serializer.validated_data),
+            request.headers.get("If-Match"),
+            lambda: self.detail_etag(article, self._detail_data(article)),
+        )
+
+    def detail_etag(self, article, data) -> str:
+        """Signed-in clients' ETag also names the revision an edit would start from, so If-Match
+        catches pending work saved since; anonymous clients' depends on live content only."""
+        etag = super().detail_etag(article, data)
+        if not self.request.user.is_authenticated:
+            return etag
+        working = services.working_revision(article)
+        return f'{etag[:-1]}-r{working.number if working else 0}"'
+
+    @extend_schema(
+        summary="Import one page-text document",
+        description="Staff only. The body is one document as text/plain. 201 when it created an "
+        "article, 200 when it updated one or changed nothing, 400 when it failed. The answer comes "
+        "once the import is committed durably.",
+        request={"text/plain": OpenApiTypes.STR},
+        responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[PlainTextParser],
+        permission_classes=[permissions.IsAdminUser],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_(self, request):
+        data = request.data if isinstance(request.data, bytes) else b""
+        result = import_document(data, path="<request>", user=request.user)
+        code = {"created": status.HTTP_201_CREATED, "failed": status.HTTP_400_BAD_REQUEST}.get(
+            result.outcome, status.HTTP_200_OK
+        )
+        return Response(ImportResultSerializer(result.as_dict()).data, status=code)
+
+
 def article_patch(request, article: Article, changes: dict, if_match: str | None, current_etag) -> Response:
     """PATCH /api/articles/{slug}/: edit the pending draft; live content stays as it is.
 
     ``if_match`` is the ETag the client read; ``current_etag()`` gives the article's ETag now.
     """
     base_number = None
-    latest = services.latest_revision(article)
+    working = services.working_revision(article)
     if if_match:
         if if_match.strip() not in ("*", current_etag()):
             return Response(
@@ -219,7 +336,7 @@ def article_patch(request, article: Article, changes: dict, if_match: str | None
                 },
                 status=409,
             )
-        base_number = latest.number if latest else None
+        base_number = working.number if working else None
     content = {**services.pending_content(article), **changes}
     try:
         revision = services.article_edit(

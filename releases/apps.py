@@ -6,3 +6,9 @@ class ReleasesConfig(AppConfig):
 
     name = "releases"
     verbose_name = "Releases"
+
+    def ready(self):
+        from articles import selectors
+        from releases.selectors import revision_content
+
+        selectors.revision_previewer = revision_content

@@ -1,15 +1,19 @@
 """Backup and restore of the whole knowledge base as JSON lines (docs/backup.md).
 
 ``export_backup`` streams every article, in primary-key order and in chunks, as one JSON object
-per line: its row (workflow state and bookkeeping), its live content with tags, entities and
-image sources in order, every revision and its audit trail. The first line is a header that
-names the format, the last a closing line that counts the articles, so a backup is recognised
-by its first line and a cut-short one by its missing last line.
+per line: its row (workflow state and bookkeeping), the row's content with tags, entities and
+image sources in order, its revision pointers (``releases.models.Release``, by revision number),
+every revision and its audit trail. The first line is a header that names the format, the last
+a closing line that counts the articles, so a backup is recognised by its first line and a
+cut-short one by its missing last line.
 
-``restore_backup`` reads such a file back, one transaction per article, into an empty database
-or one that already holds some of the articles (a merge: nothing is duplicated). It adds no
-revision or audit event of its own, and refreshes similar posts once at the end, as an import
-run does. Its report has the importer's shape (``articles.importing.ImportReport``).
+``restore_backup`` reads such a file back (format version 2, or version 1 from before the
+pointers, which it derives as migration releases 0007 does), one transaction per article, into
+an empty database or one that already holds some of the articles (a merge: nothing is
+duplicated). Every revision's content passes the one content validator
+(``articles.content.clean_content``). It adds no revision or audit event of its own, and
+refreshes similar posts once at the end, as an import run does. Its report has the importer's
+shape (``releases.importing.ImportReport``).
 """
 
 import contextlib
@@ -21,33 +25,40 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import similarity
-from articles.content import article_field_values, content_from_article, validate_content
-from articles.importing import DocumentResult, ImportReport
+from articles.content import article_field_values, clean_content, content_from_article
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, ImageSource
 from articles.writing import PartsWriter
-from releases.models import AuditAction, AuditEvent, Revision, RevisionKind
+from releases.importing import DocumentResult, ImportReport
+from releases.models import AuditAction, AuditEvent, Release, ReviewState, Revision, RevisionKind
+from releases.services import carry_uploads
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "kb-backup"
-VERSION = 1
+VERSION = 2
+# Version 1 predates the revision pointers: its rows carry pending_state and edited_at instead.
+READS = (1, 2)
 CHUNK_SIZE = 200
 # The header is small; a first line longer than this is not one.
 HEADER_MAX_BYTES = 4096
 
 # Row fields a backup carries besides the content (which gives every other column).
 ROW_FIELDS = (
-    "slug", "state", "pending_state", "edited_at", "published_at", "source_digest", "source_version",
-    "created_at", "updated_at",
+    "slug", "state", "published_at", "source_digest", "source_version", "created_at", "updated_at",
 )  # fmt: skip
-_ROW_TIMES = ("edited_at", "published_at", "created_at", "updated_at")
+_ROW_TIMES = ("published_at", "created_at", "updated_at")
+_V1_ROW_TIMES = ("edited_at", *_ROW_TIMES)
 _STATES = frozenset(ArticleState.values)
+_RELEASED = (ArticleState.PUBLISHED, ArticleState.ARCHIVED)
+# The Release pointers, each a revision number in a backup.
+POINTERS = ("live_revision", "pending_revision", "conflict_revision")
 
 
 def is_backup_header(line: bytes | str) -> bool:
@@ -117,6 +128,7 @@ def iter_articles(chunk_size: int = CHUNK_SIZE) -> Iterator[Article]:
         chunk = list(
             Article.objects.filter(pk__gt=last)
             .order_by("pk")
+            .select_related("release")
             .prefetch_related(
                 Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag")),
                 Prefetch("article_entities", queryset=ArticleEntity.objects.select_related("entity")),
@@ -135,15 +147,24 @@ def iter_articles(chunk_size: int = CHUNK_SIZE) -> Iterator[Article]:
 
 
 def article_record(article: Article) -> dict[str, Any]:
-    """One backup line: the article's row, live content, revisions and audit trail."""
+    """One backup line: the article's row, its content, pointers, revisions and audit trail."""
     revisions = list(article.revisions.all())
     numbers = {revision.id: revision.number for revision in revisions}
     row = {name: getattr(article, name) for name in ROW_FIELDS}
     for name in _ROW_TIMES:
         row[name] = _iso(row[name])
+    try:
+        release = article.release
+    except ObjectDoesNotExist:  # every article has one; an export does not fail for lack of it
+        release = Release(article=article)
     return {
         "article": row,
         "content": content_from_article(article),
+        "release": {
+            **{name: numbers.get(getattr(release, f"{name}_id")) for name in POINTERS},
+            "review_state": release.review_state,
+            "edited_at": _iso(release.edited_at),
+        },
         "revisions": [
             {
                 "number": revision.number,
@@ -151,8 +172,10 @@ def article_record(article: Article) -> dict[str, Any]:
                 "state": revision.state,
                 "version": revision.version,
                 "base_number": revision.base_number,
+                "merged_number": revision.merged_number,
                 "conflict": revision.conflict,
-                "author": revision.author.get_username() if revision.author_id else None,
+                "author": _name(revision.author),
+                "author_name": revision.author_name or _name(revision.author) or "",
                 "created_at": _iso(revision.created_at),
                 "note": revision.note,
                 "content": revision.content,
@@ -164,7 +187,8 @@ def article_record(article: Article) -> dict[str, Any]:
                 "action": event.action,
                 "from_state": event.from_state,
                 "to_state": event.to_state,
-                "user": event.user.get_username() if event.user_id else None,
+                "user": _name(event.user),
+                "user_name": event.user_name or _name(event.user) or "",
                 "created_at": _iso(event.created_at),
                 "note": event.note,
                 "revision": numbers.get(event.revision_id),
@@ -172,6 +196,10 @@ def article_record(article: Article) -> dict[str, Any]:
             for event in article.audit_events.all()
         ],
     }
+
+
+def _name(user) -> str | None:
+    return user.get_username() if user is not None else None
 
 
 # -- restore --------------------------------------------------------------------------------------
@@ -192,10 +220,19 @@ class _Record:
     content: dict[str, Any]
     revisions: list[dict[str, Any]]
     audit: list[dict[str, Any]]
+    release: dict[str, Any]  # the pointers as revision numbers of the backup, review_state, edited_at
 
     @property
     def reference(self) -> str:
         return self.content["reference"]
+
+    def projection(self) -> dict[str, Any]:
+        """The content the row shows: the live revision's, else the pending one's (an article
+        never published), else (no revision at all) the backup's row content."""
+        number = self.release["live_revision"] or self.release["pending_revision"]
+        if number is None:
+            return self.content
+        return next(revision["content"] for revision in self.revisions if revision["number"] == number)
 
     def usernames(self) -> set[str]:
         names = {revision["author"] for revision in self.revisions} | {event["user"] for event in self.audit}
@@ -235,6 +272,7 @@ class _Restorer:
         self.parts = PartsWriter()
         self.touched: set[int] = set()
         self.counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        self.version = VERSION
 
     def run(self, lines: Iterable[bytes]) -> None:
         ended = None
@@ -290,11 +328,12 @@ class _Restorer:
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             self._fail(1, "format", f"is not a {FORMAT} header")
             return False
-        if header.get("version") != VERSION:
-            self._fail(
-                1, "version", f"{header.get('version')!r} is not supported; this release reads {VERSION}"
-            )
+        version = header.get("version")
+        if isinstance(version, bool) or version not in READS:
+            readable = " and ".join(map(str, READS))
+            self._fail(1, "version", f"{version!r} is not supported; this release reads {readable}")
             return False
+        self.version = version
         return True
 
     def _restore_line(self, number: int, data: Any) -> None:
@@ -302,7 +341,7 @@ class _Restorer:
         content = data.get("content") if isinstance(data, dict) else None
         reference = content.get("reference") if isinstance(content, dict) else None
         try:
-            record = _parse_record(data)
+            record = _parse_record(data, self.version)
             with transaction.atomic():
                 outcome, article = _restore_article(record, self.parts, lambda f, m: warnings.append((f, m)))
                 if self.dry_run:
@@ -353,9 +392,10 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
     took the backup's content and state, ``updated`` when only history was added.
 
     The merge rule (docs/backup.md): revisions and audit events already here are recognised and
-    kept; the others are added. The row (content, parts, workflow state) takes the backup's only
-    when the backup's last change (its newest revision or audit event) is newer than this
-    database's.
+    kept; the others are added. The row (content, parts, workflow state) and the revision
+    pointers take the backup's only when the backup's last change (its newest revision or audit
+    event) is newer than this database's; the row is then the projection of the live revision
+    (of the pending one, for an article never published).
     """
     content, row = record.content, record.row
     article = Article.objects.select_for_update().filter(reference=record.reference).first()
@@ -366,27 +406,34 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
             f"not {content['site']!r}",
         )
     users = _users(record.usernames(), warn)
+    projection = record.projection()
     outcome = "unchanged"
     if article is None:
         slug = _free_slug(row["slug"], record.reference)
         if slug != row["slug"]:
             warn("article.slug", f"{row['slug']} is taken by another article here: restored as {slug}")
-        article = Article(**article_field_values(content), **{**_bookkeeping(row), "slug": slug})
+        article = Article(**article_field_values(projection), **{**_bookkeeping(row), "slug": slug})
         article.save()
-        parts.write([(article.id, content)])
+        parts.write([(article.id, carry_uploads(projection, record.content))])
         outcome = "created"
     else:
         backup_last = record.last_change()
         local_last = _last_change(article)
         if backup_last is not None and (local_last is None or backup_last > local_last):
-            Article.objects.filter(pk=article.pk).update(**article_field_values(content), **_bookkeeping(row))
+            Article.objects.filter(pk=article.pk).update(
+                **article_field_values(projection), **_bookkeeping(row)
+            )
             ArticleTag.objects.filter(article=article).delete()
             ArticleEntity.objects.filter(article=article).delete()
             ImageSource.objects.filter(article=article).delete()
-            parts.write([(article.id, content)])
+            parts.write([(article.id, carry_uploads(projection, record.content))])
             outcome = "updated_row"
     numbers, added = _merge_revisions(article, record.revisions, users, warn)
     added += _merge_audit(article, record.audit, users, numbers)
+    if outcome in ("created", "updated_row"):
+        _set_release(article, record.release, numbers)
+    elif _ensure_release(article):
+        added += 1
     if outcome == "created":
         # Last, so that nothing above stamps the row with the time of the restore.
         Article.objects.filter(pk=article.pk).update(
@@ -395,6 +442,64 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
     elif outcome == "unchanged" and added:
         outcome = "updated"
     return outcome, article
+
+
+def _set_release(article: Article, release: dict[str, Any], numbers: dict[int, int]) -> None:
+    """Point the article's Release at the backup's revisions (by their numbers here)."""
+    ids = dict(Revision.objects.filter(article=article).values_list("number", "id"))
+    pointers = {
+        f"{name}_id": None if release[name] is None else ids[numbers[release[name]]] for name in POINTERS
+    }
+    Release.objects.update_or_create(
+        article=article,
+        defaults={**pointers, "review_state": release["review_state"], "edited_at": release["edited_at"]},
+    )
+
+
+def _ensure_release(article: Article) -> bool:
+    """Give an article kept as it is here a Release if it has none (derived from its row state and
+    revisions as migration releases 0007 does, without a pending state); True when one was made."""
+    if Release.objects.filter(article=article).exists():
+        return False
+    revisions = list(Revision.objects.filter(article=article).values("id", "number", "state", "conflict"))
+    ids = {revision["number"]: revision["id"] for revision in revisions}
+    derived = derive_release(article.state, None, None, revisions)
+    Release.objects.create(
+        article=article,
+        **{f"{name}_id": ids.get(derived[name]) for name in POINTERS},
+        review_state=derived["review_state"],
+        edited_at=derived["edited_at"],
+    )
+    return True
+
+
+def derive_release(
+    state: str, pending_state: str | None, edited_at: dt.datetime | None, revisions: Iterable[dict]
+) -> dict[str, Any]:
+    """An article's pointers (revision numbers) from the state its row kept before the pointers
+    existed, as migration releases 0007 derives them: live is the latest revision made in state
+    published (of a published or archived article); pending, the latest revision that is not a
+    conflict when the article had a pending state or was never published; conflict, the latest
+    revision when it is flagged so and is not the pending one.
+
+    ``revisions``: dicts with ``number``, ``state`` and ``conflict``.
+    """
+    latest_first = sorted(revisions, key=lambda revision: revision["number"], reverse=True)
+    released = state in _RELEASED
+    live = next((r["number"] for r in latest_first if r["state"] == ArticleState.PUBLISHED), None)
+    review_state = pending_state if released else state
+    pending = None
+    if review_state in ReviewState.values and latest_first:
+        pending = next((r["number"] for r in latest_first if not r["conflict"]), latest_first[0]["number"])
+    latest = latest_first[0] if latest_first else None
+    conflict = latest["number"] if latest and latest["conflict"] and latest["number"] != pending else None
+    return {
+        "live_revision": live if released else None,
+        "pending_revision": pending,
+        "conflict_revision": conflict,
+        "review_state": review_state if pending is not None else "",
+        "edited_at": edited_at,
+    }
 
 
 def _bookkeeping(row: dict[str, Any]) -> dict[str, Any]:
@@ -487,8 +592,10 @@ def _merge_revisions(article, revisions, users, warn) -> tuple[dict[int, int], i
             version=revision["version"],
             content=revision["content"],
             base_number=numbers.get(revision["base_number"], revision["base_number"]),
+            merged_number=numbers.get(revision["merged_number"], revision["merged_number"]),
             conflict=revision["conflict"],
             author=users.get(revision["author"]),
+            author_name=revision["author_name"],
             note=revision["note"],
         )
         for revision in new
@@ -513,6 +620,7 @@ def _merge_audit(article, events, users, numbers: dict[int, int]) -> int:
             from_state=event["from_state"],
             to_state=event["to_state"],
             user=users.get(event["user"]),
+            user_name=event["user_name"],
             note=event["note"],
         )
         for event in new
@@ -534,18 +642,26 @@ def _insert_with_times(model, objs, times) -> None:
 # -- reading and checking a backup line ---------------------------------------------------------------
 
 
-def _parse_record(data: Any) -> _Record:
-    """Check one article line and convert its times; raises _Invalid naming the field."""
+def _parse_record(data: Any, version: int = VERSION) -> _Record:
+    """Check one article line of a backup of format ``version`` and convert its times; raises
+    _Invalid naming the field."""
     if not isinstance(data, dict):
         raise _Invalid("line", "is not a JSON object")
     row = _expect(data, "article", dict, "article")
     content = _expect(data, "content", dict, "content")
     revisions = _expect(data, "revisions", list, "revisions")
     audit = _expect(data, "audit", list, "audit")
-    record = _Record(
-        _parse_row(row), _parse_content(content), _parse_revisions(revisions), _parse_audit(audit)
-    )
-    numbers = {revision["number"] for revision in record.revisions}
+    parsed_row = _parse_row(row, version)
+    parsed_content = _parse_content(content)
+    parsed_revisions = _parse_revisions(revisions, parsed_content)
+    numbers = {revision["number"] for revision in parsed_revisions}
+    if version == 1:
+        release = derive_release(
+            parsed_row["state"], parsed_row["pending_state"], parsed_row["edited_at"], parsed_revisions
+        )
+    else:
+        release = _parse_release(_expect(data, "release", dict, "release"), numbers)
+    record = _Record(parsed_row, parsed_content, parsed_revisions, _parse_audit(audit), release)
     for index, event in enumerate(record.audit):
         if event["revision"] is not None and event["revision"] not in numbers:
             raise _Invalid(
@@ -554,20 +670,21 @@ def _parse_record(data: Any) -> _Record:
     return record
 
 
-def _parse_row(row: dict) -> dict[str, Any]:
+def _parse_row(row: dict, version: int) -> dict[str, Any]:
     slug = _expect(row, "slug", str, "article.slug")
     if not slug or len(slug) > Article._meta.get_field("slug").max_length:
         raise _Invalid("article.slug", "must be 1 to 255 characters")
     parsed = {"slug": slug}
     parsed["state"] = _state(row.get("state"), "article.state")
-    pending = row.get("pending_state")
-    parsed["pending_state"] = None if pending is None else _state(pending, "article.pending_state")
+    if version == 1:
+        pending = row.get("pending_state")
+        parsed["pending_state"] = None if pending is None else _state(pending, "article.pending_state")
     for name in ("source_digest", "source_version"):
         value = _expect(row, name, str, f"article.{name}")
         if len(value) > Article._meta.get_field(name).max_length:
             raise _Invalid(f"article.{name}", "is too long")
         parsed[name] = value
-    for name in _ROW_TIMES:
+    for name in _V1_ROW_TIMES if version == 1 else _ROW_TIMES:
         optional = name in ("edited_at", "published_at")
         parsed[name] = _time(row.get(name), f"article.{name}", optional=optional)
     return parsed
@@ -591,32 +708,40 @@ def _parse_content(content: dict) -> dict[str, Any]:
     for name in ("scores", "flags", "revision", "outline", "payload"):
         if content.get(name) is not None and not isinstance(content[name], dict):
             raise _Invalid(f"content.{name}", "must be an object or null")
+    return _clean(content, "content")
+
+
+def _clean(content: dict, where: str) -> dict[str, Any]:
+    """The content normalised by the one content validator, or _Invalid naming its first problem."""
     try:
-        article_field_values(content)
-    except (TypeError, ValueError) as exc:
-        raise _Invalid("content", f"cannot be stored: {exc}") from None
-    problems = validate_content(content)
+        cleaned, problems = clean_content(content)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise _Invalid(where, f"cannot be stored: {exc}") from None
     if problems:
         problem = problems[0]
-        raise _Invalid(f"content.{problem.field}", problem.message)
-    return content
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise _Invalid(f"{where}.{problem.field}", problem.message + more)
+    return cleaned
 
 
-def _parse_revisions(revisions: list) -> list[dict[str, Any]]:
+def _parse_revisions(revisions: list, content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The revisions by number, each content checked like the row's and of the same article."""
     parsed, seen = [], set()
     for index, revision in enumerate(revisions):
         where = f"revisions[{index}]"
         if not isinstance(revision, dict):
             raise _Invalid(where, "is not an object")
         number = revision.get("number")
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        if not _is_number(number):
             raise _Invalid(f"{where}.number", "must be a whole number from 1")
         if number in seen:
             raise _Invalid(f"{where}.number", f"revision {number} appears twice")
         seen.add(number)
-        base = revision.get("base_number")
-        if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 1):
-            raise _Invalid(f"{where}.base_number", "must be a whole number from 1 or null")
+        parents = {}
+        for name in ("base_number", "merged_number"):
+            parents[name] = revision.get(name)
+            if parents[name] is not None and not _is_number(parents[name]):
+                raise _Invalid(f"{where}.{name}", "must be a whole number from 1 or null")
         if revision.get("kind") not in RevisionKind.values:
             raise _Invalid(f"{where}.kind", f"must be one of {', '.join(RevisionKind.values)}")
         version = _expect(revision, "version", str, f"{where}.version")
@@ -624,21 +749,52 @@ def _parse_revisions(revisions: list) -> list[dict[str, Any]]:
             raise _Invalid(f"{where}.version", "is too long")
         if not isinstance(revision.get("conflict"), bool):
             raise _Invalid(f"{where}.conflict", "must be true or false")
+        author = _username(revision.get("author"), f"{where}.author")
+        snapshot = _expect(revision, "content", dict, f"{where}.content")
+        for name in ("reference", "site"):
+            if snapshot.get(name) != content[name]:
+                raise _Invalid(
+                    f"{where}.content.{name}",
+                    f"{snapshot.get(name)!r} is not the article's {content[name]!r}",
+                )
         parsed.append(
             {
                 "number": number,
                 "kind": revision["kind"],
                 "state": _state(revision.get("state"), f"{where}.state"),
                 "version": version,
-                "base_number": base,
+                **parents,
                 "conflict": revision["conflict"],
-                "author": _username(revision.get("author"), f"{where}.author"),
+                "author": author,
+                "author_name": _name_kept(revision.get("author_name"), author, f"{where}.author_name"),
                 "created_at": _time(revision.get("created_at"), f"{where}.created_at"),
                 "note": _expect(revision, "note", str, f"{where}.note"),
-                "content": _expect(revision, "content", dict, f"{where}.content"),
+                "content": _clean(snapshot, f"{where}.content"),
             }
         )
     return sorted(parsed, key=lambda revision: revision["number"])
+
+
+def _parse_release(release: dict, numbers: set[int]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for name in POINTERS:
+        value = release.get(name)
+        if value is not None and not _is_number(value):
+            raise _Invalid(f"release.{name}", "must be a revision number or null")
+        if value is not None and value not in numbers:
+            raise _Invalid(f"release.{name}", f"names revision {value}, which the line lacks")
+        parsed[name] = value
+    review_state = release.get("review_state")
+    if review_state != "" and review_state not in ReviewState.values:
+        raise _Invalid("release.review_state", f"{review_state!r} is not a review state (or empty)")
+    if (parsed["pending_revision"] is None) != (review_state == ""):
+        raise _Invalid(
+            "release.review_state",
+            "must be empty when no revision is pending, and a review state when one is",
+        )
+    parsed["review_state"] = review_state
+    parsed["edited_at"] = _time(release.get("edited_at"), "release.edited_at", optional=True)
+    return parsed
 
 
 def _parse_audit(events: list) -> list[dict[str, Any]]:
@@ -658,17 +814,33 @@ def _parse_audit(events: list) -> list[dict[str, Any]]:
             if value and value not in _STATES:
                 raise _Invalid(f"{where}.{name}", f"{value!r} is not a workflow state")
             states[name] = value
+        user = _username(event.get("user"), f"{where}.user")
         parsed.append(
             {
                 "action": event["action"],
                 **states,
-                "user": _username(event.get("user"), f"{where}.user"),
+                "user": user,
+                "user_name": _name_kept(event.get("user_name"), user, f"{where}.user_name"),
                 "created_at": _time(event.get("created_at"), f"{where}.created_at"),
                 "note": _expect(event, "note", str, f"{where}.note"),
                 "revision": revision,
             }
         )
     return parsed
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _name_kept(value: Any, username: str | None, field: str) -> str:
+    """The name a revision or audit event keeps as text: the backup's, else (a version 1 backup)
+    the user name, else '' (the importer)."""
+    if value is None:
+        return username or ""
+    if not isinstance(value, str) or len(value) > 150:
+        raise _Invalid(field, "must be a name of at most 150 characters")
+    return value
 
 
 def _expect(data: dict, key: str, kind: type, field: str):

@@ -10,7 +10,6 @@ from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator
 from PIL import Image
 
-from articles.content import validate_content
 from articles.models import Article
 from articles.parsing import parse_body
 from releases import services
@@ -148,6 +147,11 @@ class ArticleEditForm(forms.ModelForm):
             "version", "last_reviewed", "ai_generated_style", "has_images", "image_heavy",
             "needs_human_review",
         ]  # fmt: skip
+        # One-line fields of the post-meta box: a line break there would be refused.
+        widgets = {
+            name: forms.TextInput(attrs={"class": "vLargeTextField"})
+            for name in ("topic", "summary", "brief")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,10 +161,11 @@ class ArticleEditForm(forms.ModelForm):
             self._load_draft()
 
     def _load_draft(self) -> None:
-        """Start from the pending draft, so editors continue where the last save stopped."""
-        latest = services.latest_revision(self.instance)
+        """Start from the pending work (else the live revision), so editors continue where the
+        last save stopped."""
+        working = services.working_revision(self.instance)
         content = services.pending_content(self.instance)
-        self.initial["base_number"] = latest.number if latest else 0
+        self.initial["base_number"] = working.number if working else 0
         outline = content.get("outline") or {}
         scores = content.get("scores") or {}
         flags = content.get("flags") or {}
@@ -197,10 +202,6 @@ class ArticleEditForm(forms.ModelForm):
                 "body_text": content.get("body_text") or "",
             }
         )
-        self._uploads = [
-            {k: i[k] for k in ("upload", "width", "height") if k in i}
-            for i in content.get("image_sources") or []
-        ]
 
     def clean_entity_list(self):
         entities = []
@@ -245,11 +246,11 @@ class ArticleEditForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        latest = services.latest_revision(self.instance)
+        working = services.working_revision(self.instance)
         base = cleaned.get("base_number")
-        if base is not None and latest is not None and base != latest.number:
+        if base is not None and working is not None and base != working.number:
             raise forms.ValidationError(
-                f"{latest.author_label} saved revision {latest.number} after you opened this page. "
+                f"{working.author_label} saved revision {working.number} after you opened this page. "
                 "Reload the page to see their changes, then apply yours again."
             )
         upload_for = cleaned.get("upload_for")
@@ -257,10 +258,13 @@ class ArticleEditForm(forms.ModelForm):
             self.add_error("upload_for", "Say which image source the upload belongs to.")
         elif upload_for and upload_for > len(cleaned.get("image_list") or []):
             self.add_error("upload_for", "There is no image source with that number.")
-        self.content = self._content(cleaned)
-        problems = validate_content(self.content)
-        for problem in problems:
-            self.add_error(None, f"{problem.field}: {problem.message}")
+        try:
+            self.content = services.validated_content(
+                self._content(cleaned), base=working.content if working else None
+            )
+        except services.InvalidContent as error:
+            for problem in error.problems:
+                self.add_error(None, f"{problem['field']}: {problem['message']}")
         return cleaned
 
     def _content(self, cleaned: dict[str, Any]) -> dict[str, Any]:
@@ -270,10 +274,6 @@ class ArticleEditForm(forms.ModelForm):
         flag_names = ("ai_generated_style", "has_images", "image_heavy", "needs_human_review")
         flags = {name: cleaned.get(name) for name in flag_names}
         images = cleaned.get("image_list") or []
-        for index, image in enumerate(images):
-            carried = getattr(self, "_uploads", [])
-            if index < len(carried):
-                image.update(carried[index])
         language = cleaned.get("code_language") or ""
         blocks, _ = parse_body(cleaned.get("body_text") or "", code_language=language, image_sources=images)
         last_reviewed = cleaned.get("last_reviewed")
@@ -338,4 +338,23 @@ class PublishForm(NoteForm):
     )
 
 
-__all__ = ["ArticleEditForm", "NoteForm", "PublishForm"]
+class ResolveConflictForm(forms.Form):
+    """One choice per field in which an import and the pending work disagree."""
+
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, fields: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conflict_fields = fields
+        for key in fields:
+            self.fields[f"field_{key}"] = forms.ChoiceField(
+                choices=[(services.KEEP, "pending"), (services.TAKE, "import")],
+                initial=services.KEEP,
+                widget=forms.RadioSelect,
+            )
+
+    def choices(self) -> dict[str, str]:
+        return {key: self.cleaned_data[f"field_{key}"] for key in self.conflict_fields}
+
+
+__all__ = ["ArticleEditForm", "NoteForm", "PublishForm", "ResolveConflictForm"]

@@ -12,6 +12,17 @@ class RevisionKind(models.TextChoices):
     REVIEW = "review", "Review stamp"
     PUBLISH = "publish", "Publish"
     ROLLBACK = "rollback", "Rollback"
+    RESOLVE = "resolve", "Conflict resolution"
+    RENAME = "rename", "Rename of a tag or entity"
+
+
+class ReviewState(models.TextChoices):
+    """The review state of an article's pending work."""
+
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REVIEWED = "reviewed", "Approved"
 
 
 class Revision(models.Model):
@@ -32,19 +43,25 @@ class Revision(models.Model):
     version = models.CharField(max_length=40, blank=True)
     content = models.JSONField()
     base_number = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The revision this one was edited from."
+        null=True, blank=True, help_text="The revision this one was made from."
+    )
+    merged_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A conflict resolution's second parent: the import it took from."
     )
     conflict = models.BooleanField(
         default=False, help_text="An import that arrived while editors had unpublished changes."
     )
+    # History is never rewritten: a user with revisions cannot be deleted (deactivate instead),
+    # and the name is kept as text too, as it was when the revision was made.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="revisions",
         help_text="Empty for revisions made by the importer.",
     )
+    author_name = models.CharField(max_length=150, blank=True, help_text="Empty for the importer.")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -64,7 +81,7 @@ class Revision(models.Model):
 
     @property
     def author_label(self) -> str:
-        return self.author.get_username() if self.author_id else "import"
+        return self.author_name or "import"
 
 
 class AuditAction(models.TextChoices):
@@ -76,6 +93,9 @@ class AuditAction(models.TextChoices):
     PUBLISH = "publish", "Publish"
     ROLLBACK = "rollback", "Roll back"
     ARCHIVE = "archive", "Archive"
+    RESOLVE = "resolve", "Resolve conflict"
+    RENAME_TAG = "rename_tag", "Rename tag"
+    RENAME_ENTITY = "rename_entity", "Rename entity"
 
 
 class AuditEvent(models.Model):
@@ -92,8 +112,9 @@ class AuditEvent(models.Model):
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    user_name = models.CharField(max_length=150, blank=True, help_text="Empty for the importer.")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -106,7 +127,50 @@ class AuditEvent(models.Model):
 
     @property
     def user_label(self) -> str:
-        return self.user.get_username() if self.user_id else "import"
+        return self.user_name or "import"
+
+
+class Release(models.Model):
+    """Where an article's published and pending work are: explicit revision pointers.
+
+    ``live_revision`` is the revision readers see (the article row is its projection) or, for an
+    archived article, the one they saw last; ``pending_revision`` is the work waiting for review,
+    in ``review_state``; ``conflict_revision`` is an import that arrived while editors had pending
+    work, kept beside it until a reviewer resolves it field by field. Only the actions of
+    ``releases.services`` and the importer's writer (applying their rule) move the pointers.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.PROTECT, primary_key=True, related_name="release"
+    )
+    live_revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    pending_revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    review_state = models.CharField(
+        max_length=20, choices=ReviewState.choices, blank=True, help_text="Empty when nothing is pending."
+    )
+    conflict_revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    edited_at = models.DateTimeField(
+        null=True, blank=True, help_text="When editors last changed the pending work; empty when none did."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["review_state"], name="release_review_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pending_revision__isnull=True, review_state="")
+                | models.Q(pending_revision__isnull=False, review_state__in=ReviewState.values),
+                name="release_pending_has_state",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id}: live r{self.live_revision_id} pending r{self.pending_revision_id}"
 
 
 class ReviewQueueItem(Article):

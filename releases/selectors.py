@@ -1,7 +1,7 @@
 """Reads of the releases app."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from articles.models import Article, ArticleState
 from releases.models import Revision
@@ -20,24 +20,30 @@ def revisions_for(article: Article):
 
 
 def review_queue():
-    """Articles with changes waiting for review (or never published), oldest change first.
+    """Articles with work waiting for review (or an import conflict), oldest change first.
 
-    ``review_state`` is the state a reviewer works with; ``conflict`` says the latest revision
-    is an import that arrived on top of unpublished editor changes.
+    ``review_state`` is the state of the pending work; ``conflict`` says an import is waiting
+    beside it for a reviewer to resolve.
     """
-    latest = Revision.objects.filter(article=OuterRef("pk")).order_by("-number")
     return (
-        Article.objects.filter(Q(state__in=REVIEW_STATES) | Q(pending_state__isnull=False))
+        Article.objects.filter(
+            Q(release__pending_revision__isnull=False) | Q(release__conflict_revision__isnull=False)
+        )
         .annotate(
-            review_state=Coalesce("pending_state", "state"),
-            conflict=Subquery(latest.values("conflict")[:1]),
-            has_revisions=Exists(latest),
+            review_state=Coalesce(NullIf("release__review_state", Value("")), "state"),
+            conflict=Q(release__conflict_revision__isnull=False),
         )
         .order_by("updated_at", "id")
     )
 
 
-def revision_content(article: Article, version: str) -> dict | None:
-    """The content of the latest revision of ``article`` with ``version``, for staff previews."""
-    revision = Revision.objects.filter(article=article, version=version).order_by("-number").first()
-    return revision.content if revision else None
+def revision_content(article: Article, revision: str) -> dict | None:
+    """The content of one revision of ``article`` for staff previews: by number ("12"), or the
+    latest revision with that version ("1.5.4")."""
+    revisions = Revision.objects.filter(article=article)
+    found = (
+        revisions.filter(number=int(revision)).first()
+        if revision.isdigit() and len(revision) < 10
+        else revisions.filter(version=revision[:40]).order_by("-number").first()
+    )
+    return found.content if found else None

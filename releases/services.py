@@ -1,12 +1,24 @@
-"""Every write of the releases app: revisions, the review workflow, publish and rollback.
+"""The action layer: every write to an article's content and workflow goes through here.
 
-Functions are keyword-only and named ``<entity>_<action>``. The admin, the API and the
-importer all call them, so each rule lives here once. Each transition checks permission
-first and state second, locks the article row, and records an audit event.
+The admin (form, buttons, bulk actions), the API, the importer and the tag admin all call these
+actions, so each rule lives here once. Each action *checks* (permission, then state, then input)
+before it *executes* (lock the article, add a revision, move the pointers of its
+``releases.models.Release``, project the live revision onto the article row, write one audit
+event, refresh similar posts after commit).
+
+The pointers are the one source of truth: ``live_revision`` is what readers see, and the article
+row is its projection; ``pending_revision`` is the work waiting for review. Edits, imports and
+conflict resolutions move ``pending_revision``; publishing moves ``live_revision`` to it and
+clears it; a rollback moves ``live_revision`` only. Nothing finds "live" or "pending" by scanning
+revisions.
+
+The importer decides what each incoming document means with ``decide_import``, one function over
+plain values, the same for one document and for a batch; its bulk writer applies the decision.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+import enum
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -14,23 +26,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import similarity
-from articles.bulk import JSONText, insert_rows
 from articles.content import (
+    clean_content,
     content_from_article,
     content_prefetch,
     content_version,
-    validate_content,
     version_key,
 )
-from articles.models import Article, ArticleState
-from articles.writing import article_apply_content
-from releases.models import AuditAction, AuditEvent, Revision, RevisionKind
+from articles.models import Article, ArticleState, Entity, Tag
+from articles.writing import article_apply_content, tag_slug
+from releases.models import AuditAction, AuditEvent, Release, ReviewState, Revision, RevisionKind
 
 BUMPS = ("patch", "minor", "major")
 
 
 class WorkflowError(Exception):
-    """A refused workflow action. ``status`` is the HTTP status the API answers with."""
+    """A refused action. ``status`` is the HTTP status the API answers with."""
 
     status = 409
 
@@ -66,9 +77,19 @@ class InvalidContent(WorkflowError):
 # -- reads that the rules need ----------------------------------------------------------------
 
 
+def release_of(article: Article) -> Release:
+    """The article's revision pointers (every article has one row, made with it)."""
+    cached = getattr(article, "_release_cache", None)
+    if cached is not None:
+        return cached
+    return Release.objects.select_related("live_revision", "pending_revision", "conflict_revision").get(
+        article_id=article.pk
+    )
+
+
 def review_state(article: Article) -> str:
-    """The state a reviewer works with: of the pending changes if any, else of the article."""
-    return article.pending_state or article.state
+    """The state a reviewer works with: of the pending work if any, else of the article."""
+    return release_of(article).review_state or article.state
 
 
 def bump_version(version: str | None, level: str = "patch") -> str:
@@ -91,16 +112,47 @@ def latest_revision(article: Article) -> Revision | None:
 
 
 def live_revision(article: Article) -> Revision | None:
-    """The revision whose content is live (the latest one made in state published)."""
-    return Revision.objects.filter(article=article, state=ArticleState.PUBLISHED).order_by("-number").first()
+    """The revision readers see (or saw last, for an archived article)."""
+    return release_of(article).live_revision
+
+
+def pending_revision(article: Article) -> Revision | None:
+    return release_of(article).pending_revision
+
+
+def working_revision(article: Article) -> Revision | None:
+    """What an editor continues from: the pending work, or else the live revision."""
+    release = release_of(article)
+    return release.pending_revision or release.live_revision
 
 
 def pending_content(article: Article) -> dict[str, Any]:
-    """The content a reviewer is looking at: the latest revision's, or the row's."""
-    latest = latest_revision(article)
-    if latest is not None:
-        return latest.content
+    """The content an editor or reviewer works on: the pending work's, else the live one's."""
+    revision = working_revision(article)
+    if revision is not None:
+        return revision.content
     return content_from_article(content_prefetch(Article.objects.filter(pk=article.pk)).get())
+
+
+def published_revision(
+    article: Article, *, number: int | None = None, version: str | None = None
+) -> Revision:
+    """A revision that went live, by its number or by a version that names exactly one."""
+    published = Revision.objects.filter(article=article, state=ArticleState.PUBLISHED)
+    if number is not None:
+        revision = published.filter(number=number).first()
+        if revision is None:
+            raise InvalidTransition(f"Revision {number} was never published for this article.")
+        return revision
+    matches = list(published.filter(version=version or "").order_by("-number")[:2])
+    if not matches:
+        raise InvalidTransition(f"Version {version} was never published for this article.")
+    if len(matches) > 1:
+        raise InvalidTransition(
+            f"Several published revisions carry version {version}: name the revision number "
+            f"({', '.join(str(r.number) for r in matches)})."
+        )
+    return matches[0]
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -118,23 +170,37 @@ def _require_note(note: str | None, action: str) -> str:
     return note
 
 
-def _locked(article: Article) -> Article:
-    """The article row, locked until the transaction ends, so concurrent actions queue up."""
-    return Article.objects.select_for_update().get(pk=article.pk)
+def _locked(article: Article) -> tuple[Article, Release]:
+    """The article row, locked until the transaction ends so concurrent actions queue up, and
+    its pointers."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    release = Release.objects.select_related("live_revision", "pending_revision", "conflict_revision").get(
+        article_id=article.pk
+    )
+    article._release_cache = release
+    return article, release
 
 
-def _add_revision(article: Article, *, kind, state, content, user, note="", base_number=None, conflict=False):
+def _username(user) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def _add_revision(
+    article: Article, *, kind, state, content, user, note="", base=None, merged=None, conflict=False
+):
     number = (Revision.objects.filter(article=article).aggregate(n=Max("number"))["n"] or 0) + 1
     return Revision.objects.create(
         article=article,
         number=number,
         kind=kind,
         state=state,
-        version=content_version(content),
+        version=content_version(content) or "",
         content=content,
-        base_number=base_number,
+        base_number=base.number if base is not None else None,
+        merged_number=merged.number if merged is not None else None,
         conflict=conflict,
         author=user,
+        author_name=_username(user),
         note=note,
     )
 
@@ -145,19 +211,11 @@ def _audit(article, action, *, user, from_state, to_state, note="", revision=Non
         revision=revision,
         action=action,
         user=user,
-        from_state=from_state,
-        to_state=to_state,
+        user_name=_username(user),
+        from_state=from_state or "",
+        to_state=to_state or "",
         note=note,
     )
-
-
-def _set_review_state(article: Article, state: str) -> None:
-    """Move the pending changes (or a never-published article) to ``state``."""
-    if article.has_released_version:
-        article.pending_state = state
-    else:
-        article.state = state
-    article.save(update_fields=["state", "pending_state", "updated_at"])
 
 
 def _with_revision_block(content: dict, **changes) -> dict:
@@ -168,67 +226,74 @@ def _with_revision_block(content: dict, **changes) -> dict:
     return content
 
 
-# -- the importer's entry point -----------------------------------------------------------------
+def _project_pending(article: Article, release: Release) -> None:
+    """A never-published article's row shows its pending content (staff only see it)."""
+    if release.live_revision_id is None and release.pending_revision is not None:
+        article_apply_content(article, release.pending_revision.content)
+        article.state = release.review_state
+        article.save(update_fields=["state", "updated_at"])
 
 
-def revisions_record_import(
-    entries: Iterable[tuple[int, dict[str, Any], str, JSONText | None]],
-    *,
-    author=None,
-    conflicts: set[int] = frozenset(),
-) -> None:
-    """Add one import revision per (article id, content, state, content's JSON text or None),
-    numbered after each article's last, each with its audit event.
+def _go_live(article: Article, release: Release, revision: Revision) -> None:
+    """Make ``revision`` what readers see: the pointer moves, the row follows."""
+    release.live_revision = revision
+    release.save()
+    article_apply_content(article, revision.content)
+    article.state = ArticleState.PUBLISHED
+    if article.published_at is None:
+        article.published_at = timezone.now()
+    article.save(update_fields=["state", "published_at", "updated_at"])
+    _refresh_similar(article)
 
-    Runs inside the importer's transaction, in a few statements for the whole batch.
-    ``conflicts`` names articles whose import arrived on top of unpublished editor changes.
-    """
-    entries = list(entries)
-    if not entries:
-        return
-    last = dict(
-        Revision.objects.filter(article_id__in={entry[0] for entry in entries})
-        .values("article_id")
-        .annotate(last=Max("number"))
-        .values_list("article_id", "last")
-    )
-    now = timezone.now()
-    author_id = author.pk if author is not None else None
-    revisions = []
-    for article_id, content, state, snapshot in entries:
-        number = last.get(article_id, 0) + 1
-        last[article_id] = number
-        conflict = article_id in conflicts
-        revisions.append(
-            {
-                "article_id": article_id,
-                "number": number,
-                "kind": RevisionKind.IMPORT,
-                "state": state,
-                "version": content_version(content),
-                "content": snapshot if snapshot is not None else content,
-                "conflict": conflict,
-                "author_id": author_id,
-                "note": "conflicts with unpublished editor changes" if conflict else "",
-                "created_at": now,
-            }
+
+def _refresh_similar(article: Article) -> None:
+    """Similar posts follow what readers see: refreshed once the change is committed."""
+    transaction.on_commit(lambda: similarity.refresh([article.pk]))
+
+
+def _next_published_version(article: Article, base: str | None, bump: str) -> str:
+    """The next version after ``base``, unique among the article's published revisions."""
+    version = bump_version(base, bump)
+    taken = set(
+        Revision.objects.filter(article=article, state=ArticleState.PUBLISHED).values_list(
+            "version", flat=True
         )
-    ids = insert_rows(Revision, revisions)
-    insert_rows(
-        AuditEvent,
-        [
-            {
-                "article_id": revision["article_id"],
-                "revision_id": pk,
-                "action": AuditAction.IMPORT,
-                "user_id": author_id,
-                "to_state": revision["state"],
-                "note": revision["note"],
-                "created_at": now,
-            }
-            for revision, pk in zip(revisions, ids, strict=True)
-        ],
     )
+    while version in taken:
+        version = bump_version(version, "patch")
+    return version
+
+
+def carry_uploads(content: dict, base: dict | None) -> dict:
+    """Uploaded image files belong to the revision: an image source that keeps its URL keeps its
+    upload, whatever else changed (caption, source, position)."""
+    if not base:
+        return content
+    uploads = {
+        image["url"]: {key: image[key] for key in ("upload", "width", "height") if key in image}
+        for image in base.get("image_sources") or []
+        if image.get("upload")
+    }
+    if not uploads:
+        return content
+    images = []
+    for image in content.get("image_sources") or []:
+        if not image.get("upload") and image.get("url") in uploads:
+            image = {**image, **uploads[image["url"]]}
+        images.append(image)
+    return {**content, "image_sources": images}
+
+
+def validated_content(content: dict[str, Any], *, base: dict | None = None) -> dict[str, Any]:
+    """The one content check of every edit path: normalised, or InvalidContent naming each field."""
+    cleaned, problems = clean_content(content)
+    if problems:
+        raise InvalidContent("Some fields are not valid.", [problem.as_dict() for problem in problems])
+    cleaned = carry_uploads(cleaned, base)
+    if base is not None and cleaned.get("body_text") == base.get("body_text"):
+        # The blocks are derived from the text: an unchanged text keeps the blocks it had.
+        cleaned["body"] = base.get("body") or []
+    return cleaned
 
 
 # -- workflow actions -----------------------------------------------------------------------------
@@ -237,29 +302,30 @@ def revisions_record_import(
 @transaction.atomic
 def article_edit(
     *, article: Article, user, content: dict[str, Any], base_number: int | None = None, note: str = ""
-) -> Revision:
-    """Save an editor's changes as a new draft revision; live content stays as it is.
+) -> Revision | None:
+    """Save an editor's changes as the pending revision; live content stays as it is.
 
-    ``base_number`` is the revision the editor started from: if someone saved a newer one since,
-    the edit is refused with a conflict and nothing is written. Without it, the edit applies to
-    the latest draft.
+    ``base_number`` is the revision the editor started from: if the work moved on since (a newer
+    pending revision, or a new live one when nothing was pending), the edit is refused with a
+    conflict and nothing is written. Without it, the edit applies to the current work. An edit
+    that changes nothing writes nothing and returns None.
     """
     _require(user, "articles.change_article", "edit articles")
-    article = _locked(article)
-    latest = latest_revision(article)
-    latest_number = latest.number if latest else 0
-    if base_number is not None and base_number != latest_number:
-        who = latest.author_label if latest else "someone"
+    article, release = _locked(article)
+    base = release.pending_revision or release.live_revision
+    base_content = base.content if base is not None else None
+    if base_number is not None and base is not None and base_number != base.number:
         raise EditConflict(
-            f"Revision {latest_number} was saved by {who} after revision {base_number}, which your "
-            "changes start from. Reload the article and apply your changes again."
+            f"Revision {base.number} was saved by {base.author_label} after revision {base_number}, which "
+            "your changes start from. Reload the article and apply your changes again."
         )
     if content.get("reference") != article.reference:
         raise InvalidContent("The reference identifies the article and cannot change.", [])
-    problems = [problem.as_dict() for problem in validate_content(content)]
-    if problems:
-        raise InvalidContent("Some fields are not valid.", problems)
-
+    if content.get("site") != article.site:
+        raise InvalidContent("The site of an article cannot change.", [])
+    content = validated_content(content, base=base_content)
+    if base_content is not None and content == base_content:
+        return None
     before = review_state(article)
     revision = _add_revision(
         article,
@@ -268,14 +334,13 @@ def article_edit(
         content=content,
         user=user,
         note=note,
-        base_number=latest_number,
+        base=base,
     )
-    if not article.has_released_version:
-        # Nobody sees a never-published article: its row carries the draft.
-        article_apply_content(article, content)
-    article.edited_at = timezone.now()
-    article.save(update_fields=["edited_at", "updated_at"])
-    _set_review_state(article, ArticleState.DRAFT)
+    release.pending_revision = revision
+    release.review_state = ReviewState.DRAFT
+    release.edited_at = timezone.now()
+    release.save()
+    _project_pending(article, release)
     _audit(
         article,
         AuditAction.EDIT,
@@ -288,46 +353,75 @@ def article_edit(
     return revision
 
 
+def _move_review_state(article, release, *, to: str) -> None:
+    release.review_state = to
+    release.save(update_fields=["review_state"])
+    if release.live_revision_id is None:
+        article.state = to
+        article.save(update_fields=["state", "updated_at"])
+
+
 @transaction.atomic
 def article_submit(*, article: Article, user, note: str = "") -> Article:
-    """Send a draft to review."""
+    """Send the pending work to review."""
     _require(user, "releases.submit_article", "submit articles for review")
-    article = _locked(article)
-    before = review_state(article)
-    if before not in (ArticleState.DRAFT, ArticleState.CHANGES_REQUESTED):
-        raise InvalidTransition(f"Only a draft can be submitted for review; this article is {before}.")
-    _set_review_state(article, ArticleState.IN_REVIEW)
+    article, release = _locked(article)
+    before = release.review_state
+    if release.pending_revision_id is None or before not in (
+        ReviewState.DRAFT,
+        ReviewState.CHANGES_REQUESTED,
+    ):
+        raise InvalidTransition(
+            f"Only a draft can be submitted for review; this article is {_state_label(article, release)}."
+        )
+    _move_review_state(article, release, to=ReviewState.IN_REVIEW)
     _audit(
-        article, AuditAction.SUBMIT, user=user, from_state=before, to_state=ArticleState.IN_REVIEW, note=note
+        article, AuditAction.SUBMIT, user=user, from_state=before, to_state=ReviewState.IN_REVIEW, note=note
     )
     return article
 
 
+def _state_label(article: Article, release: Release) -> str:
+    if release.review_state:
+        return ReviewState(release.review_state).label.lower()
+    return ArticleState(article.state).label.lower()
+
+
 @transaction.atomic
 def article_approve(*, article: Article, user, note: str = "") -> Article:
-    """Approve the changes in review: stamps 'last reviewed' and clears 'needs human review'."""
+    """Approve the work in review: stamps 'last reviewed' and clears 'needs human review'."""
     _require(user, "releases.review_article", "approve articles")
-    article = _locked(article)
-    before = review_state(article)
-    if before != ArticleState.IN_REVIEW:
-        raise InvalidTransition(f"Only an article in review can be approved; this article is {before}.")
+    article, release = _locked(article)
+    before = release.review_state
+    if before != ReviewState.IN_REVIEW:
+        raise InvalidTransition(
+            f"Only an article in review can be approved; this article is {_state_label(article, release)}."
+        )
+    pending = release.pending_revision
     content = _with_revision_block(
-        pending_content(article), status="reviewed", last_reviewed=dt.date.today().isoformat()
+        pending.content, status="reviewed", last_reviewed=dt.date.today().isoformat()
     )
     if content.get("flags") is not None:
         content["flags"] = {**content["flags"], "needs_human_review": False}
     revision = _add_revision(
-        article, kind=RevisionKind.REVIEW, state=ArticleState.REVIEWED, content=content, user=user, note=note
+        article,
+        kind=RevisionKind.REVIEW,
+        state=ArticleState.REVIEWED,
+        content=content,
+        user=user,
+        note=note,
+        base=pending,
     )
-    if not article.has_released_version:
-        article_apply_content(article, content)
-    _set_review_state(article, ArticleState.REVIEWED)
+    release.pending_revision = revision
+    release.review_state = ReviewState.REVIEWED
+    release.save()
+    _project_pending(article, release)
     _audit(
         article,
         AuditAction.APPROVE,
         user=user,
         from_state=before,
-        to_state=ArticleState.REVIEWED,
+        to_state=ReviewState.REVIEWED,
         note=note,
         revision=revision,
     )
@@ -336,22 +430,23 @@ def article_approve(*, article: Article, user, note: str = "") -> Article:
 
 @transaction.atomic
 def article_request_changes(*, article: Article, user, note: str) -> Article:
-    """Send the changes in review back to the editors, saying what to change."""
+    """Send the work in review back to the editors, saying what to change."""
     _require(user, "releases.review_article", "request changes")
     note = _require_note(note, "request changes")
-    article = _locked(article)
-    before = review_state(article)
-    if before != ArticleState.IN_REVIEW:
+    article, release = _locked(article)
+    before = release.review_state
+    if before != ReviewState.IN_REVIEW:
         raise InvalidTransition(
-            f"Changes can only be requested for an article in review; this one is {before}."
+            "Changes can only be requested for an article in review; this one is "
+            f"{_state_label(article, release)}."
         )
-    _set_review_state(article, ArticleState.CHANGES_REQUESTED)
+    _move_review_state(article, release, to=ReviewState.CHANGES_REQUESTED)
     _audit(
         article,
         AuditAction.REQUEST_CHANGES,
         user=user,
         from_state=before,
-        to_state=ArticleState.CHANGES_REQUESTED,
+        to_state=ReviewState.CHANGES_REQUESTED,
         note=note,
     )
     return article
@@ -359,25 +454,32 @@ def article_request_changes(*, article: Article, user, note: str) -> Article:
 
 @transaction.atomic
 def article_publish(*, article: Article, user, note: str, bump: str = "patch") -> Revision:
-    """Make the approved changes live with the next version (of the live one, bumped by ``bump``).
+    """Make the approved work live with the next version (of the live one, bumped by ``bump``).
 
-    An archived article with no pending changes is published again as it was.
+    An archived article with nothing pending is published again as it was.
     """
     _require(user, "releases.publish_article", "publish articles")
     note = _require_note(note, "publish")
     if bump not in BUMPS:
         raise InvalidContent(f"bump must be one of {', '.join(BUMPS)}.", [])
-    article = _locked(article)
-    before = review_state(article)
-    republish = article.state == ArticleState.ARCHIVED and article.pending_state is None
-    if before != ArticleState.REVIEWED and not republish:
-        raise InvalidTransition(f"Only approved changes can be published; this article is {before}.")
-    live = live_revision(article)
-    current_version = article.version if article.has_released_version else None
-    base = live.version if live and current_version is None and live.version else current_version
-    source = live.content if republish and live else pending_content(article)
-    new_version = bump_version(base or (source.get("revision") or {}).get("version"), bump)
-    content = _with_revision_block(source, version=new_version)
+    article, release = _locked(article)
+    before = release.review_state or article.state
+    live, pending = release.live_revision, release.pending_revision
+    republish = article.state == ArticleState.ARCHIVED and pending is None
+    if not republish and release.review_state != ReviewState.REVIEWED:
+        raise InvalidTransition(
+            f"Only approved changes can be published; this article is {_state_label(article, release)}."
+        )
+    if release.conflict_revision_id is not None:
+        raise InvalidTransition(
+            f"An import (revision {release.conflict_revision.number}) conflicts with the pending changes: "
+            "resolve the conflict before publishing."
+        )
+    source = live if republish else pending
+    base_version = live.version if live is not None else content_version(source.content)
+    content = _with_revision_block(
+        source.content, version=_next_published_version(article, base_version, bump)
+    )
     revision = _add_revision(
         article,
         kind=RevisionKind.PUBLISH,
@@ -385,8 +487,12 @@ def article_publish(*, article: Article, user, note: str, bump: str = "patch") -
         content=content,
         user=user,
         note=note,
+        base=source,
     )
-    _go_live(article, content)
+    release.pending_revision = None
+    release.review_state = ""
+    release.edited_at = None
+    _go_live(article, release, revision)
     _audit(
         article,
         AuditAction.PUBLISH,
@@ -400,34 +506,36 @@ def article_publish(*, article: Article, user, note: str, bump: str = "patch") -
 
 
 @transaction.atomic
-def article_rollback(*, article: Article, user, version: str, note: str) -> Revision:
-    """Restore an earlier published version as a new published revision (a patch bump)."""
+def article_rollback(
+    *, article: Article, user, note: str, revision: int | None = None, version: str | None = None
+) -> Revision:
+    """Restore an earlier published revision (by number, or by a version only it carries): its
+    content goes live again as a new revision with the next patch version. Only the live pointer
+    moves: pending work stays pending, and stays in the queue."""
     _require(user, "releases.publish_article", "roll back articles")
     note = _require_note(note, "roll back")
-    article = _locked(article)
-    target = (
-        Revision.objects.filter(article=article, state=ArticleState.PUBLISHED, version=version)
-        .order_by("-number")
-        .first()
-    )
-    if target is None:
-        raise InvalidTransition(f"Version {version} was never published for this article.")
-    live = live_revision(article)
+    if revision is None and not version:
+        raise InvalidContent("Name the revision (or the version) to roll back to.", [])
+    article, release = _locked(article)
+    target = published_revision(article, number=revision, version=version)
+    live = release.live_revision
     if live is not None and live.number == target.number and article.state == ArticleState.PUBLISHED:
-        raise InvalidTransition(f"Version {version} is the live version already.")
+        raise InvalidTransition(f"Revision {target.number} (version {target.version}) is live already.")
     before = article.state
-    new_version = bump_version(article.version or (live.version if live else None), "patch")
-    content = _with_revision_block(target.content, version=new_version)
-    revision = _add_revision(
+    base_version = live.version if live is not None else target.version
+    content = _with_revision_block(
+        target.content, version=_next_published_version(article, base_version, "patch")
+    )
+    made = _add_revision(
         article,
         kind=RevisionKind.ROLLBACK,
         state=ArticleState.PUBLISHED,
         content=content,
         user=user,
         note=note,
-        base_number=target.number,
+        base=target,
     )
-    _go_live(article, content, keep_pending=True)
+    _go_live(article, release, made)
     _audit(
         article,
         AuditAction.ROLLBACK,
@@ -435,9 +543,9 @@ def article_rollback(*, article: Article, user, version: str, note: str) -> Revi
         from_state=before,
         to_state=ArticleState.PUBLISHED,
         note=note,
-        revision=revision,
+        revision=made,
     )
-    return revision
+    return made
 
 
 @transaction.atomic
@@ -445,9 +553,11 @@ def article_archive(*, article: Article, user, note: str) -> Article:
     """Take a live article down. It is kept, and comes back by publishing again."""
     _require(user, "releases.publish_article", "archive articles")
     note = _require_note(note, "archive")
-    article = _locked(article)
+    article, release = _locked(article)
     if article.state != ArticleState.PUBLISHED:
-        raise InvalidTransition(f"Only a published article can be archived; this article is {article.state}.")
+        raise InvalidTransition(
+            f"Only a published article can be archived; this article is {_state_label(article, release)}."
+        )
     article.state = ArticleState.ARCHIVED
     article.save(update_fields=["state", "updated_at"])
     _refresh_similar(article)
@@ -462,18 +572,294 @@ def article_archive(*, article: Article, user, note: str) -> Article:
     return article
 
 
-def _refresh_similar(article: Article) -> None:
-    """Similar posts follow what readers see: refreshed once the change is committed."""
-    transaction.on_commit(lambda: similarity.refresh([article.pk]))
+# -- conflicts ------------------------------------------------------------------------------------
+
+KEEP, TAKE = "pending", "import"
 
 
-def _go_live(article: Article, content: dict, *, keep_pending: bool = False) -> None:
-    _refresh_similar(article)
-    article_apply_content(article, content)
-    article.state = ArticleState.PUBLISHED
-    if not keep_pending:
-        article.pending_state = None
-        article.edited_at = None
-    if article.published_at is None:
-        article.published_at = timezone.now()
-    article.save(update_fields=["state", "pending_state", "edited_at", "published_at", "updated_at"])
+def conflict_fields(article: Article) -> list[str]:
+    """The content keys in which the open conflict's import differs from the pending work."""
+    release = release_of(article)
+    if release.conflict_revision is None:
+        return []
+    ours = (release.pending_revision or release.live_revision).content
+    theirs = release.conflict_revision.content
+    return [key for key in dict.fromkeys([*ours, *theirs]) if ours.get(key) != theirs.get(key)]
+
+
+@transaction.atomic
+def conflict_resolve(*, article: Article, user, choices: dict[str, str], note: str = "") -> Revision | None:
+    """Resolve an import conflict field by field: for each differing field, keep the pending
+    work's value (``"pending"``) or take the import's (``"import"``). The result becomes the
+    pending revision, in review, recording both parents; keeping everything writes no revision,
+    and the decision is in the audit trail either way."""
+    _require(user, "releases.review_article", "resolve conflicts")
+    article, release = _locked(article)
+    theirs = release.conflict_revision
+    if theirs is None:
+        raise InvalidTransition("This article has no import conflict to resolve.")
+    fields = conflict_fields(article)
+    unknown = sorted(set(choices) - set(fields))
+    if unknown:
+        raise InvalidContent(f"No conflict in {', '.join(unknown)}.", [])
+    bad = sorted(key for key, choice in choices.items() if choice not in (KEEP, TAKE))
+    if bad:
+        raise InvalidContent(f"Choose '{KEEP}' or '{TAKE}' for {', '.join(bad)}.", [])
+    ours = release.pending_revision or release.live_revision
+    merged = {**ours.content}
+    for key in fields:
+        if choices.get(key, KEEP) == TAKE:
+            merged[key] = theirs.content.get(key)
+    taken = [key for key in fields if choices.get(key, KEEP) == TAKE]
+    note = note or (f"took the import's {', '.join(taken)}" if taken else "kept the pending changes")
+    before = release.review_state
+    made = None
+    if taken:
+        merged = validated_content(merged, base=ours.content)
+        made = _add_revision(
+            article,
+            kind=RevisionKind.RESOLVE,
+            state=ReviewState.IN_REVIEW,
+            content=merged,
+            user=user,
+            note=note,
+            base=ours,
+            merged=theirs,
+        )
+        release.pending_revision = made
+        release.review_state = ReviewState.IN_REVIEW
+        release.edited_at = timezone.now()
+    release.conflict_revision = None
+    release.save()
+    _project_pending(article, release)
+    _audit(
+        article,
+        AuditAction.RESOLVE,
+        user=user,
+        from_state=before,
+        to_state=release.review_state,
+        note=note,
+        revision=made or theirs,
+    )
+    return made
+
+
+# -- shared tags ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tag_rename(*, tag: Tag, user, name: str, note: str = "") -> int:
+    """Rename a stack or tool tag everywhere it is used (see ``_rename_in_articles``)."""
+    _require(user, "releases.publish_article", "rename tags on live articles")
+    _require(user, "articles.change_tag", "rename tags")
+    name = " ".join((name or "").split()).lower()
+    if not name:
+        raise InvalidContent("A tag needs a name.", [{"line": None, "field": "name", "message": "is empty"}])
+    tag = Tag.objects.select_for_update().get(pk=tag.pk)
+    old = tag.name
+    if name == old:
+        return 0
+    key = "stack" if tag.kind == Tag.Kind.STACK else "tools"
+    if Tag.objects.filter(kind=tag.kind, name=name).exclude(pk=tag.pk).exists():
+        raise InvalidContent(f"There is already a {tag.kind} tag named {name!r}.", [])
+    live = Article.objects.filter(article_tags__tag=tag).values_list("pk", flat=True)
+    carriers = _carriers(live, lambda content: old in (content.get(key) or []))
+    tag.name, tag.slug = name, tag_slug(name)
+    tag.save(update_fields=["name", "slug"])
+
+    def renamed(content: dict) -> dict:
+        names = [name if item == old else item for item in content.get(key) or []]
+        return {**content, key: list(dict.fromkeys(names))}
+
+    note = note or f"{tag.kind} tag renamed from {old!r} to {name!r}"
+    return _rename_in_articles(carriers, renamed, user=user, note=note, action=AuditAction.RENAME_TAG)
+
+
+@transaction.atomic
+def entity_rename(*, entity: Entity, user, name: str, note: str = "") -> int:
+    """Rename an entity everywhere it is named (see ``_rename_in_articles``)."""
+    _require(user, "releases.publish_article", "rename entities on live articles")
+    _require(user, "articles.change_entity", "rename entities")
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidContent(
+            "An entity needs a name.", [{"line": None, "field": "name", "message": "is empty"}]
+        )
+    entity = Entity.objects.select_for_update().get(pk=entity.pk)
+    old, type_ = entity.name, entity.type
+    if name == old:
+        return 0
+    if Entity.objects.filter(type=type_, name=name).exclude(pk=entity.pk).exists():
+        raise InvalidContent(f"There is already a {type_} entity named {name!r}.", [])
+    was = {"name": old, "type": type_}
+    live = Article.objects.filter(article_entities__entity=entity).values_list("pk", flat=True)
+    carriers = _carriers(live, lambda content: was in (content.get("entities") or []))
+    entity.name, entity.slug = name, tag_slug(name)
+    entity.save(update_fields=["name", "slug"])
+
+    def renamed(content: dict) -> dict:
+        entities = [{**item, "name": name} if item == was else item for item in content.get("entities") or []]
+        unique = list({(item["type"], item["name"]): item for item in reversed(entities)}.values())[::-1]
+        return {**content, "entities": unique}
+
+    note = note or f"{type_} entity renamed from {old!r} to {name!r}"
+    return _rename_in_articles(carriers, renamed, user=user, note=note, action=AuditAction.RENAME_ENTITY)
+
+
+def _carriers(live_ids, names_it) -> list[int]:
+    """Articles whose live row carries a name (``live_ids``) or whose pending work does."""
+    ids = set(live_ids)
+    pending = Release.objects.filter(pending_revision__isnull=False).select_related("pending_revision")
+    ids |= {release.article_id for release in pending if names_it(release.pending_revision.content)}
+    return sorted(ids)
+
+
+def _rename_in_articles(article_ids, renamed, *, user, note: str, action: str) -> int:
+    """A shared name changed: every live revision that carries it is followed by a published one
+    with the new name (next patch version; an archived article stays down), and pending work by a
+    new pending revision, each with its audit event. Returns how many articles changed."""
+    changed = 0
+    for article_id in article_ids:
+        article, release = _locked(Article(pk=article_id))
+        touched = False
+        live = release.live_revision
+        if live is not None and renamed(live.content) != live.content:
+            content = _with_revision_block(
+                renamed(live.content), version=_next_published_version(article, live.version, "patch")
+            )
+            made = _add_revision(
+                article, kind=RevisionKind.RENAME, state=ArticleState.PUBLISHED, content=content, user=user,
+                note=note, base=live,
+            )  # fmt: skip
+            if article.state == ArticleState.PUBLISHED:
+                _go_live(article, release, made)
+            else:  # archived: it stays down, and shows the new name when it comes back
+                release.live_revision = made
+                release.save()
+                article_apply_content(article, made.content)
+            _audit(article, action, user=user, from_state=article.state, to_state=article.state, note=note,
+                   revision=made)  # fmt: skip
+            touched = True
+        pending = release.pending_revision
+        if pending is not None and renamed(pending.content) != pending.content:
+            content = renamed(pending.content)
+            made = _add_revision(
+                article, kind=RevisionKind.RENAME, state=release.review_state, content=content, user=user,
+                note=note, base=pending,
+            )  # fmt: skip
+            release.pending_revision = made
+            release.save()
+            _project_pending(article, release)
+            _audit(article, action, user=user, from_state=release.review_state, to_state=release.review_state,
+                   note=note, revision=made)  # fmt: skip
+            touched = True
+        changed += touched
+    return changed
+
+
+# -- what an incoming document means ------------------------------------------------------------
+
+
+class ImportAction(enum.Enum):
+    CREATE = "create"  # a new article
+    LIVE = "live"  # its content goes live (a new published revision)
+    PENDING = "pending"  # a new pending revision for review; readers keep what they see
+    CONFLICT = "conflict"  # kept beside editors' pending work for a reviewer to resolve
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """What the database holds for an incoming document's reference, as plain values."""
+
+    site: str
+    state: str
+    source_digest: str
+    live_version: str | None
+    pending_version: str | None
+    has_pending: bool
+    editors_pending: bool  # editors changed the pending work (an edit or a conflict resolution)
+    # Whether the incoming content equals the published revision with its version; None when no
+    # published revision carries that version.
+    same_as_published: bool | None
+
+
+@dataclass(frozen=True)
+class ImportDecision:
+    action: ImportAction
+    message: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """The import report's outcome for this decision."""
+        return {
+            ImportAction.CREATE: "created",
+            ImportAction.UNCHANGED: "unchanged",
+            ImportAction.STALE: "stale",
+            ImportAction.FAILED: "failed",
+        }.get(self.action, "updated")
+
+
+def _older(version: str | None, than: str | None) -> bool:
+    new, old = version_key(version), version_key(than)
+    return new is not None and old is not None and new < old
+
+
+def decide_import(
+    *, site: str, version: str | None, digest: str, goes_live: bool, target: ImportTarget | None
+) -> ImportDecision:
+    """What one incoming document means, in this order of rules:
+
+    1. no article has its reference: create it (live when ``goes_live``: its source reviewed it,
+       it asks for no human review and the importer may publish);
+    2. the article belongs to another site: failed, naming both;
+    3. the same text as last imported: unchanged;
+    4. older than the live version (or than the pending work's): stale, whatever else it says;
+    5. a version already published: unchanged when the content is the same, else pending work
+       flagged for a human ("same version, different content"), never live;
+    6. editors have pending work: a conflict kept beside it;
+    7. archived, or not ``goes_live``: pending work for review;
+    8. otherwise it goes live, superseding any pending import.
+    """
+    if target is None:
+        return ImportDecision(ImportAction.CREATE)
+    if site != target.site:
+        return ImportDecision(
+            ImportAction.FAILED,
+            f"the reference belongs to an article of site {target.site!r}; this document names site {site!r}",
+        )
+    if digest == target.source_digest:
+        return ImportDecision(ImportAction.UNCHANGED)
+    for label, other in (("live", target.live_version), ("pending", target.pending_version)):
+        if _older(version, other):
+            return ImportDecision(
+                ImportAction.STALE, f"version {version} is older than the {label} version {other}: skipped"
+            )
+    if target.same_as_published is True:
+        return ImportDecision(ImportAction.UNCHANGED)
+    if target.editors_pending:
+        return ImportDecision(
+            ImportAction.CONFLICT,
+            "editors have pending changes to this article: the new text is kept beside them as a revision "
+            "flagged as a conflict, for a reviewer to resolve; nothing was overwritten",
+        )
+    if target.same_as_published is False:
+        return ImportDecision(
+            ImportAction.PENDING,
+            f"version {version} was published already with different content: kept as pending work for "
+            "review (same version, different content)",
+        )
+    if target.state == ArticleState.ARCHIVED:
+        return ImportDecision(
+            ImportAction.PENDING, "the article is archived: the new text is kept as pending work for review"
+        )
+    if not goes_live:
+        if target.live_version is None and target.state != ArticleState.PUBLISHED:
+            return ImportDecision(ImportAction.PENDING)
+        return ImportDecision(
+            ImportAction.PENDING,
+            "the new text needs review: kept as pending work; the live version is unchanged",
+        )
+    return ImportDecision(ImportAction.LIVE)

@@ -117,8 +117,8 @@ def superuser(db, django_user_model):
 @pytest.fixture
 def sample_article(db, sample_text):
     """The sample document imported: a live article at version 1.5.4."""
-    from articles.importing import import_document
     from articles.models import Article
+    from releases.importing import import_document
 
     result = import_document(sample_text.encode(), path="sample.txt")
     assert result.outcome == "created", result.errors

@@ -13,9 +13,9 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import parsers, permissions, status, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -28,13 +28,10 @@ from articles.api.serializers import (
     ArticleDetailSerializer,
     ArticleMetaSerializer,
     ArticleSummarySerializer,
-    ContentEditSerializer,
     ErrorDetailSerializer,
-    ImportResultSerializer,
     SimilarSerializer,
 )
 from articles.content import content_prefetch, revision_block, tag_names
-from articles.importing import import_document
 from articles.models import Article, ArticleTag
 from articles.selectors import LIST_DEFERRED, article_meta, similar_articles
 
@@ -45,15 +42,6 @@ class ArticlePagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-
-
-class PlainTextParser(parsers.BaseParser):
-    """A request body of ``text/plain``, handed on as bytes: the importer decodes it."""
-
-    media_type = "text/plain"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read()
 
 
 class RouteMetadata(SimpleMetadata):
@@ -137,7 +125,7 @@ LIST_ITEM = PolymorphicProxySerializer(
     ),
 )
 class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
-    http_method_names = ["get", "head", "options", "patch", "post"]
+    http_method_names = ["get", "head", "options"]
     lookup_field = "slug"
     # Any path segment reaches the view, so an unknown slug is always this API's JSON 404.
     lookup_value_regex = "[^/]+"
@@ -188,42 +176,11 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         data = self._detail_data(article)
         self.last_modified = article.updated_at
         response = Response(data)
-        response["ETag"] = _detail_etag(article, data)
+        response["ETag"] = self.detail_etag(article, data)
         return response
 
-    @extend_schema(
-        summary="Edit the article's draft (editors)",
-        description="Changes become a new draft revision; readers keep the live version until a "
-        "reviewer publishes. Send If-Match with the ETag you read to refuse the edit (409) when "
-        "someone changed the article since; without it the edit applies to the latest draft.",
-        request=ContentEditSerializer,
-        responses={
-            200: OpenApiTypes.OBJECT,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
-        },
-    )
-    def partial_update(self, request, *args, **kwargs):
-        from releases.api import article_patch  # releases builds on articles, not the other way
-
-        if not request.user.is_authenticated:
-            raise NotAuthenticated()
-        article = self._get_article()
-        serializer = ContentEditSerializer(data=request.data, partial=True)
-        unknown = sorted(set(request.data) - set(serializer.fields)) if isinstance(request.data, dict) else []
-        if unknown:
-            raise ValidationError({name: ["This field cannot be edited."] for name in unknown})
-        serializer.is_valid(raise_exception=True)
-        if not serializer.validated_data:
-            raise ValidationError({"detail": "Send at least one field to change."})
-        return article_patch(
-            request,
-            article,
-            dict(serializer.validated_data),
-            request.headers.get("If-Match"),
-            lambda: _detail_etag(article, self._detail_data(article)),
-        )
+    def detail_etag(self, article: Article, data: dict) -> str:
+        return _detail_etag(article, data)
 
     def _detail_data(self, article: Article) -> dict:
         similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
@@ -245,30 +202,6 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         if article is None:
             raise NotFound("No article has that slug.")
         return Response(SimilarSerializer(similar_articles([article.id])[article.id], many=True).data)
-
-    @extend_schema(
-        summary="Import one page-text document",
-        description="Staff only. The body is one document as text/plain. 201 when it created an "
-        "article, 200 when it updated one or changed nothing, 400 when it failed.",
-        request={"text/plain": OpenApiTypes.STR},
-        responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportResultSerializer},
-    )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[PlainTextParser],
-        permission_classes=[permissions.IsAdminUser],
-        filterset_class=None,
-        pagination_class=None,
-    )
-    def import_(self, request):
-        data = request.data if isinstance(request.data, bytes) else b""
-        result = import_document(data, path="<request>", user=request.user)
-        code = {"created": status.HTTP_201_CREATED, "failed": status.HTTP_400_BAD_REQUEST}.get(
-            result.outcome, status.HTTP_200_OK
-        )
-        return Response(ImportResultSerializer(result.as_dict()).data, status=code)
 
     def _slug(self) -> str:
         slug = self.kwargs["slug"]

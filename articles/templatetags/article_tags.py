@@ -1,5 +1,6 @@
 """Template filters of the reader site and the admin."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from django import template
@@ -22,6 +23,19 @@ FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 def label(key: str) -> str:
     """``needs_human_review`` -> ``needs human review``."""
     return str(key).replace("_", " ")
+
+
+@register.filter
+def pairs(mapping) -> list[tuple]:
+    """``{% for key, value in mapping|pairs %}``: a mapping's (key, value) pairs, made in Python.
+
+    Use it instead of ``mapping.items`` for any mapping whose keys come from outside (extra
+    meta, a payload, the query string): a template looks ``mapping.items`` up as the key "items"
+    first, so a mapping with an entry of that name loops over the entry instead and the page
+    fails. A QueryDict gives each key with its last value, as ``.items`` did. Anything that is
+    not a mapping gives no pairs.
+    """
+    return list(mapping.items()) if isinstance(mapping, Mapping) else []
 
 
 @register.filter

@@ -16,8 +16,8 @@ from django.utils.http import http_date
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from articles.importing import Source, import_document, import_documents
 from articles.models import Article, ArticleState
+from releases.importing import Source, import_document, import_documents
 from releases.models import Revision
 
 pytestmark = pytest.mark.django_db

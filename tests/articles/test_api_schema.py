@@ -19,9 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from articles.importing import import_document
 from articles.models import Article, ArticleState
 from config.wsgi import application
+from releases.importing import import_document
 
 pytestmark = pytest.mark.django_db
 

@@ -22,10 +22,10 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from articles import importing
-from articles.importing import OUTCOMES, Importer, Source, import_document
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag
 from articles.parsing import MAX_DOCUMENT_BYTES, MAX_LINE_CHARS
+from releases import importing
+from releases.importing import OUTCOMES, Importer, Source, import_document
 from releases.models import AuditEvent, Revision
 from tests.conftest import BASE_DIR, SAMPLE_PATH
 

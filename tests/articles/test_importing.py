@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.content import content_from_article, content_prefetch
-from articles.importing import Source, import_document, import_documents
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
 from articles.synthesis import write_corpus
-from releases.models import Revision
+from releases.importing import Source, import_document, import_documents
+from releases.models import Release, Revision
 from tests.conftest import SAMPLE_PATH, run_python
 
 META_EXAMPLE = json.loads((Path(__file__).parent / "meta_example.json").read_text())
@@ -149,7 +149,8 @@ def test_changed_draft_text_for_a_live_article_waits_as_a_draft_revision(sample_
     draft = draft.replace("difficultyadvanced", "difficultyintermediate")
     result = import_text(draft)
     assert result.outcome == "updated"
-    assert any("draft revision" in warning["message"] for warning in result.warnings)
+    assert any("kept as pending work" in warning["message"] for warning in result.warnings)
+    assert Release.objects.get().pending_revision.content["difficulty"] == "intermediate"
     article = Article.objects.get()
     assert article.state == ArticleState.PUBLISHED and article.difficulty == "advanced"
     latest = Revision.objects.order_by("-number").first()
@@ -361,7 +362,7 @@ def test_statistics_refresh_runs_on_this_database(sample_article):
 
 
 def test_directories_give_every_txt_file_below_them_in_path_order(tmp_path):
-    from articles.importing import iter_sources
+    from releases.importing import iter_sources
 
     tree = tmp_path / "tree"
     for name in ("b.txt", "a/x.txt", "a-b/x.txt", "a/deeper/y.txt", ".txt", "notes.md", "Z.txt"):

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.db.models import ProtectedError
 
-from articles.importing import import_document
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag
 from articles.writing import PartsWriter
+from releases.importing import import_document
 from tests.conftest import SAMPLE_PATH
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 
 from articles import read_cache
 from articles.content import content_from_article, content_prefetch
-from articles.importing import import_document
 from articles.models import Article, ArticleState
 from releases import services
+from releases.importing import import_document
 
 pytestmark = pytest.mark.django_db
 

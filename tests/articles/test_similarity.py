@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from articles import similarity
-from articles.importing import Source, import_documents
 from articles.models import Article, SimilarArticle, SimilarityIndex
 from articles.synthesis import write_corpus
 from releases import services
+from releases.importing import Source, import_documents
 
 pytestmark = pytest.mark.django_db
 

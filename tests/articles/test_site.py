@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from articles.importing import import_document
 from articles.models import Article
 from releases import services
+from releases.importing import import_document
 
 pytestmark = pytest.mark.django_db
 

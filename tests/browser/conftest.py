@@ -14,7 +14,7 @@ How it fits together:
   ``transactional_db`` fixture: the server thread reads committed rows, and the tables are emptied
   after each test.
 * There is no shared fixture data: each test creates what it needs with the ORM or the import
-  service (``articles.importing.import_document``) inside the test, before opening pages.
+  service (``releases.importing.import_document``) inside the test, before opening pages.
 * ``page`` is a fresh browser context and tab per test. Console errors, uncaught page errors and
   CSP violations (Chromium reports them as console errors: "Refused to ..." or "... violates the
   following Content Security Policy directive ...") fail the test at teardown; mark a test

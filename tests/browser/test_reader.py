@@ -5,8 +5,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from articles.importing import import_document
 from articles.models import Article
+from releases.importing import import_document
 
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "articles/fixtures/samples/anp-ref-035445-8950.txt"

@@ -6,9 +6,9 @@ from pathlib import Path
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
-from articles.importing import import_document
 from articles.models import Article
 from releases import services
+from releases.importing import import_document
 
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "articles/fixtures/samples/anp-ref-035445-8950.txt"

@@ -56,8 +56,8 @@ def test_health_answers_json_ok(page: Page):
 
 
 def test_article_page_shows_the_imported_article(page: Page):
-    from articles.importing import import_document
     from articles.models import Article
+    from releases.importing import import_document
 
     result = import_document(SAMPLE_PATH.read_bytes(), path="sample.txt")
     assert result.outcome == "created", result.errors

@@ -21,9 +21,9 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.test import Client
 
-from articles.importing import parse_document
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, SimilarArticle, Tag
 from articles.synthesis import write_corpus
+from releases.importing import parse_document
 from releases.models import AuditEvent, Revision
 from tests.conftest import run_python
 from tests.faults.conftest import SAME_HASH_SEED, database_url, start_python, stop_group, wait_for

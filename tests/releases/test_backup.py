@@ -1,5 +1,6 @@
 """Backup and restore: export_articles writes JSON lines, import_articles restores them."""
 
+import datetime as dt
 import io
 import json
 import re
@@ -14,7 +15,6 @@ from rest_framework.test import APIClient
 
 from articles import similarity
 from articles.content import content_from_article, content_prefetch
-from articles.importing import Source, import_document, import_documents
 from articles.models import (
     Article,
     ArticleEntity,
@@ -28,13 +28,15 @@ from articles.models import (
 )
 from articles.synthesis import write_corpus
 from releases import backup, services
-from releases.models import AuditEvent, Revision
+from releases.importing import Source, import_document, import_documents
+from releases.models import AuditEvent, Release, Revision
 
 pytestmark = pytest.mark.django_db
 
 REFERENCE = "anp-ref-035445-8950"
 CONTENT_MODELS = (
-    Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision, AuditEvent, SimilarArticle,
+    Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision, AuditEvent, Release,
+    SimilarArticle,
 )  # fmt: skip
 
 
@@ -90,8 +92,10 @@ def knowledge_base(sample_text, corpus, editor, reviewer):
     services.article_approve(article=sample, user=reviewer, note="fine")
     services.article_publish(article=sample, user=reviewer, note="release", bump="minor")
     services.article_rollback(article=sample, user=reviewer, version="1.5.4", note="back to the old text")
+    # Forward again: the rollback restores the release's content, its uploaded image included.
+    services.article_rollback(article=sample, user=reviewer, version="1.6.0", note="forward again")
     services.article_edit(article=sample, user=editor, content=edited(sample, topic="a pending topic"))
-    conflict = import_document(bumped(sample_text, "1.5.4", "1.5.9").encode(), path="sample-v2.txt")
+    conflict = import_document(bumped(sample_text, "1.5.4", "1.6.9").encode(), path="sample-v2.txt")
     assert conflict.outcome == "updated" and "conflict" in conflict.warnings[-1]["message"]
 
     others = Article.objects.exclude(pk=sample.pk).order_by("pk")
@@ -112,9 +116,14 @@ def knowledge_base(sample_text, corpus, editor, reviewer):
     changed = bumped(text, live[3].version, "9.0.0")
     assert import_document(changed.encode(), path="changed.txt").outcome == "updated"
 
-    states = {(article.state, article.pending_state) for article in Article.objects.all()}
-    assert {("published", None), ("published", "draft"), ("published", "changes_requested")} <= states
-    assert {("published", "in_review"), ("archived", None), ("reviewed", None), ("draft", None)} <= states
+    states = set(Release.objects.values_list("article__state", "review_state"))
+    assert {("published", ""), ("published", "draft"), ("published", "changes_requested")} <= states
+    assert {
+        ("published", "in_review"),
+        ("archived", ""),
+        ("reviewed", "reviewed"),
+        ("draft", "draft"),
+    } <= states
     assert ImageSource.objects.exclude(image="").count() == 1
     assert Revision.objects.filter(conflict=True).count() == 1
     similarity.rebuild_all()
@@ -129,7 +138,7 @@ def auditor(db, django_user_model):
 
 def empty_the_database():
     """Remove every article, its history and parts, and every account."""
-    for model in (AuditEvent, Revision, SimilarArticle, SimilarityIndex, Article, Tag, Entity):
+    for model in (Release, AuditEvent, Revision, SimilarArticle, SimilarityIndex, Article, Tag, Entity):
         model.objects.all().delete()
     get_user_model().objects.all().delete()
     assert all(not model.objects.exists() for model in CONTENT_MODELS)
@@ -172,13 +181,28 @@ def api_answers(staff) -> dict:
 
 
 REVISION_FIELDS = (
-    "number", "kind", "state", "version", "content", "base_number", "conflict", "note", "created_at",
+    "number", "kind", "state", "version", "content", "base_number", "merged_number", "conflict",
+    "author_name", "note", "created_at",
 )  # fmt: skip
-AUDIT_FIELDS = ("action", "from_state", "to_state", "note", "created_at", "revision__number")
+AUDIT_FIELDS = ("action", "from_state", "to_state", "user_name", "note", "created_at", "revision__number")
+
+
+def pointers(article) -> dict:
+    """The article's Release as revision numbers (the ids differ between databases)."""
+    release = Release.objects.select_related("live_revision", "pending_revision", "conflict_revision").get(
+        article=article
+    )
+    numbers = {name: getattr(release, name) for name in backup.POINTERS}
+    return {
+        **{name: revision.number if revision else None for name, revision in numbers.items()},
+        "review_state": release.review_state,
+        "edited_at": release.edited_at,
+    }
 
 
 def stored_state() -> dict:
-    """Every article's row, parts, revisions and audit trail, by reference, in primary-key order."""
+    """Every article's row, parts, pointers, revisions and audit trail, by reference, in primary-key
+    order."""
     state = {}
     username = get_user_model().USERNAME_FIELD
     for article in content_prefetch(Article.objects.order_by("pk")):
@@ -189,6 +213,7 @@ def stored_state() -> dict:
                 if field.attname != "id"
             },
             "content": content_from_article(article),
+            "release": pointers(article),
             "revisions": list(
                 Revision.objects.filter(article=article)
                 .order_by("number")
@@ -236,7 +261,8 @@ def test_restore_into_an_empty_database_gives_every_api_answer_back(
     tmp_path, knowledge_base, auditor, sample_text
 ):
     before_answers, before_state = api_answers(auditor), stored_state()
-    revisions = Revision.objects.count()
+    before_pointers = {article.reference: pointers(article) for article in Article.objects.all()}
+    revisions, events = Revision.objects.count(), AuditEvent.objects.count()
     history = {name: user.is_active for name, user in _history_users().items()}
     assert set(history) == {"edith", "rita"}
     export(tmp_path / "kb.jsonl")
@@ -251,7 +277,18 @@ def test_restore_into_an_empty_database_gives_every_api_answer_back(
     # Similar posts were refreshed by the restore itself: every answer is the same, ETags included.
     assert api_answers(auditor) == before_answers
     assert stored_state() == before_state
-    assert Revision.objects.count() == revisions  # the restore added none of its own
+    assert {article.reference: pointers(article) for article in Article.objects.all()} == before_pointers
+    assert before_pointers[REFERENCE] == {
+        "live_revision": 6,
+        "pending_revision": 7,
+        "conflict_revision": 8,
+        "review_state": "draft",
+        "edited_at": before_pointers[REFERENCE]["edited_at"],
+    }
+    assert before_pointers[REFERENCE]["edited_at"] is not None
+    assert Release.objects.count() == Article.objects.count()
+    # The restore added no revision and no audit event of its own.
+    assert (Revision.objects.count(), AuditEvent.objects.count()) == (revisions, events)
     restored_users = _history_users()
     assert set(restored_users) == set(history)
     assert all(not user.is_active and not user.has_usable_password() for user in restored_users.values())
@@ -260,7 +297,7 @@ def test_restore_into_an_empty_database_gives_every_api_answer_back(
         "rita did not exist here: created inactive, without a password",
     }
     # The import bookkeeping came back too: the last imported document is recognised as such.
-    again = import_document(bumped(sample_text, "1.5.4", "1.5.9").encode(), path="sample-v2.txt")
+    again = import_document(bumped(sample_text, "1.5.4", "1.6.9").encode(), path="sample-v2.txt")
     assert again.outcome == "unchanged"
 
 
@@ -274,20 +311,43 @@ def test_backup_is_one_json_object_per_line_with_header_and_closing_line(tmp_pat
     export(tmp_path / "kb.jsonl")
     lines = [json.loads(line) for line in lines_of(tmp_path / "kb.jsonl")]
     header, articles, closing = lines[0], lines[1:-1], lines[-1]
-    assert header["format"] == "kb-backup" and header["version"] == 1 and header["exported_at"]
+    assert header["format"] == "kb-backup" and header["version"] == 2 and header["exported_at"]
     assert closing == {"end": "kb-backup", "articles": 11}
     assert [line["content"]["reference"] for line in articles] == list(
         Article.objects.order_by("pk").values_list("reference", flat=True)
     )
     sample = next(line for line in articles if line["content"]["reference"] == REFERENCE)
-    assert sample["article"]["state"] == "published" and sample["article"]["pending_state"] == "draft"
+    assert sample["article"]["state"] == "published"
+    assert "pending_state" not in sample["article"] and "edited_at" not in sample["article"]
+    release = Release.objects.get(article=knowledge_base)
+    assert sample["release"] == {
+        "live_revision": 6,
+        "pending_revision": 7,
+        "conflict_revision": 8,
+        "review_state": "draft",
+        "edited_at": release.edited_at.isoformat(),
+    }
+    archived = next(line for line in articles if line["article"]["state"] == "archived")
+    assert archived["release"] == {
+        "live_revision": 1,
+        "pending_revision": None,
+        "conflict_revision": None,
+        "review_state": "",
+        "edited_at": None,
+    }
     assert sample["content"]["image_sources"][0]["upload"] == "articles/diagram.png"
     assert [r["kind"] for r in sample["revisions"]] == [
-        "import", "edit", "review", "publish", "rollback", "edit", "import",
+        "import", "edit", "review", "publish", "rollback", "rollback", "edit", "import",
     ]  # fmt: skip
     assert sample["revisions"][-1]["conflict"] is True and sample["revisions"][1]["author"] == "edith"
-    assert [(e["action"], e["user"]) for e in sample["audit"]][:3] == [
-        ("import", None), ("edit", "edith"), ("submit", "edith"),
+    assert [(r["author"], r["author_name"]) for r in sample["revisions"]][:2] == [
+        (None, ""),
+        ("edith", "edith"),
+    ]
+    assert [r["base_number"] for r in sample["revisions"]] == [None, 1, 2, 3, 1, 4, 6, None]
+    assert all(r["merged_number"] is None for r in sample["revisions"])
+    assert [(e["action"], e["user"], e["user_name"]) for e in sample["audit"]][:3] == [
+        ("import", None, ""), ("edit", "edith", "edith"), ("submit", "edith", "edith"),
     ]  # fmt: skip
     assert sample["audit"][1]["revision"] == 2 and sample["audit"][2]["revision"] is None
 
@@ -312,7 +372,9 @@ def test_export_streams_chunk_by_chunk_in_a_fixed_number_of_queries(tmp_path, kn
             return super().write(text)
 
     def article_reads(queries):
-        return [q for q in queries if re.match(r'SELECT .* FROM "articles_article" WHERE', q["sql"])]
+        # The chunk's articles, joined to their pointers.
+        chunk = r'SELECT .* FROM "articles_article" .*WHERE "articles_article"."id" >'
+        return [q for q in queries if re.match(chunk, q["sql"])]
 
     with CaptureQueriesContext(connection) as queries:
         out = Recorder(queries)
@@ -346,13 +408,16 @@ def test_restoring_twice_adds_nothing(tmp_path, knowledge_base, auditor):
 
 
 def test_an_older_backup_then_a_newer_one_merge_into_the_newer_state(
-    tmp_path, knowledge_base, auditor, editor, reviewer
+    tmp_path, knowledge_base, auditor, reviewer
 ):
     """The row follows whichever side changed last; history is the union, without duplicates."""
     export(tmp_path / "old.jsonl")
     old_answers, old_state = api_answers(auditor), stored_state()
     sample = knowledge_base
-    services.article_submit(article=sample, user=editor)
+    # The conflict resolved by taking the import's topic: a revision with two parents.
+    assert "topic" in services.conflict_fields(sample)
+    resolved = services.conflict_resolve(article=sample, user=reviewer, choices={"topic": "import"})
+    assert (resolved.number, resolved.base_number, resolved.merged_number) == (9, 7, 8)
     services.article_approve(article=sample, user=reviewer)
     services.article_publish(article=sample, user=reviewer, note="second release")
     archived = Article.objects.get(state=ArticleState.ARCHIVED)
@@ -360,6 +425,8 @@ def test_an_older_backup_then_a_newer_one_merge_into_the_newer_state(
     similarity.rebuild_all()
     export(tmp_path / "new.jsonl")
     new_answers, new_state = api_answers(auditor), stored_state()
+    assert new_state[REFERENCE]["revisions"][8]["merged_number"] == 8
+    assert new_state[REFERENCE]["release"]["live_revision"] == 11
 
     empty_the_database()
     auditor = get_user_model().objects.create_user(username="auditor", password="pw", is_staff=True)
@@ -390,7 +457,9 @@ def test_restore_into_a_database_holding_some_articles_merges_without_duplicates
     (tmp_path / "part.jsonl").write_text(f'{header}\n{other}\n{{"end":"kb-backup","articles":1}}\n')
     assert restore(str(tmp_path / "part.jsonl"))[0] == 0
     local_sample = Article.objects.get(reference=REFERENCE)
-    local_row = {name: getattr(local_sample, name) for name in ("state", "pending_state", "version")}
+    local_row = {name: getattr(local_sample, name) for name in ("state", "version")}
+    local_pointers = pointers(local_sample)
+    assert local_pointers["live_revision"] == 1 and local_pointers["pending_revision"] is None
 
     status, report = restore(str(tmp_path / "kb.jsonl"))
 
@@ -402,19 +471,21 @@ def test_restore_into_a_database_holding_some_articles_merges_without_duplicates
         if reference != REFERENCE:
             assert article == backed_up[reference]
     # The sample keeps its own revision 1 and row (its last change here is newer than the
-    # backup's); the backup's seven revisions follow it, each once.
+    # backup's); the backup's eight revisions follow it, each once.
     sample = state[REFERENCE]
-    assert [r["number"] for r in sample["revisions"]] == list(range(1, 9))
+    assert [r["number"] for r in sample["revisions"]] == list(range(1, 10))
     assert [r["created_at"] for r in sample["revisions"][1:]] == [
         r["created_at"] for r in backed_up[REFERENCE]["revisions"]
     ]
-    assert [r["base_number"] for r in sample["revisions"]][1:] == [None, 2, None, None, 2, 6, None]
+    assert [r["base_number"] for r in sample["revisions"]][1:] == [None, 2, 3, 4, 2, 5, 7, None]
     assert len(sample["audit"]) == 1 + len(backed_up[REFERENCE]["audit"])
     edit_event = next(e for e in sample["audit"] if e["action"] == "edit")
     assert edit_event["revision__number"] == 3
     assert {name: sample["row"][name] for name in local_row} == local_row
+    # ... and its own pointers: the backup's changes are history here, not its live or pending work.
+    assert sample["release"] == local_pointers
     renumbered = [w for w in report["warnings"] if w["field"].startswith("revisions[")]
-    assert len(renumbered) == 7 and "added as revision 2" in renumbered[0]["message"]
+    assert len(renumbered) == 8 and "added as revision 2" in renumbered[0]["message"]
 
     rows = row_counts()
     status, report = restore(str(tmp_path / "kb.jsonl"))
@@ -513,7 +584,7 @@ def test_a_backup_cut_short_or_of_another_version_is_reported(tmp_path, knowledg
     export(tmp_path / "kb.jsonl")
     header, *articles, _closing = lines_of(tmp_path / "kb.jsonl")
     (tmp_path / "short.jsonl").write_text("\n".join([header, *articles[:5]]) + "\n")
-    newer = json.dumps({**json.loads(header), "version": 2})
+    newer = json.dumps({**json.loads(header), "version": 3})
     (tmp_path / "newer.jsonl").write_text("\n".join([newer, *articles]) + "\n")
     empty_the_database()
 
@@ -561,3 +632,345 @@ def test_page_text_is_never_taken_for_a_backup(sample_text, corpus):
     assert not any(backup.is_backup_header(text.splitlines()[0]) for text in corpus)
     assert backup.is_backup_header('{"format":"kb-backup","version":1}\n')
     assert not backup.is_backup_header('{"format":"other"}')
+
+
+# -- the revision pointers ----------------------------------------------------------------------------
+
+
+def without_uploads(content: dict) -> dict:
+    """Content with its image sources' uploaded files left out."""
+    images = [
+        {key: value for key, value in image.items() if key not in ("upload", "width", "height")}
+        for image in content.get("image_sources") or []
+    ]
+    return {**content, "image_sources": images}
+
+
+def test_after_a_restore_every_row_is_the_projection_of_its_live_revision(tmp_path, knowledge_base):
+    """The pointers are the truth: the row shows the live revision (the pending one for an article
+    never published), even when the backup's copy of the row says otherwise."""
+    export(tmp_path / "kb.jsonl")
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    tampered = json.loads(articles[1])
+    tampered["content"]["summary"] = "a summary no revision holds"
+    articles[1] = json.dumps(tampered)
+    (tmp_path / "tampered.jsonl").write_text("\n".join([header, *articles, closing]) + "\n")
+    empty_the_database()
+
+    status, report = restore(str(tmp_path / "tampered.jsonl"))
+
+    assert status == 0, report["errors"]
+    assert Release.objects.count() == Article.objects.count() == 11
+    restored = content_prefetch(
+        Article.objects.select_related("release__live_revision", "release__pending_revision")
+    )
+    for article in restored:
+        release = article.release
+        shown = release.live_revision or release.pending_revision
+        # An uploaded file stays with its image source when a rollback brings back content
+        # without it (PartsWriter.replace): the sample's row has one its live revision lacks.
+        assert without_uploads(content_from_article(article)) == without_uploads(shown.content)
+        if release.live_revision is None:
+            assert article.state == release.review_state
+        else:
+            assert article.state in (ArticleState.PUBLISHED, ArticleState.ARCHIVED)
+    tampered_article = Article.objects.get(reference=tampered["content"]["reference"])
+    assert tampered_article.summary != "a summary no revision holds"
+    sample = fresh(Article.objects.get(reference=REFERENCE))
+    assert content_from_article(sample)["image_sources"][0]["upload"] == "articles/diagram.png"
+
+
+def v1_header() -> str:
+    return json.dumps({"format": "kb-backup", "version": 1, "exported_at": "2026-06-28T10:00:00+00:00"})
+
+
+def v1_revision(number, kind, state, content, *, author=None, base=None, conflict=False, at) -> dict:
+    return {
+        "number": number,
+        "kind": kind,
+        "state": state,
+        "version": (content.get("revision") or {}).get("version") or "",
+        "base_number": base,
+        "conflict": conflict,
+        "author": author,
+        "created_at": at,
+        "note": "",
+        "content": content,
+    }
+
+
+def v1_event(action, from_state, to_state, *, user=None, revision=None, at) -> dict:
+    return {
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "user": user,
+        "created_at": at,
+        "note": "",
+        "revision": revision,
+    }
+
+
+def v1_line(content, state, pending_state, edited_at, revisions, audit) -> str:
+    row = {
+        "slug": content["reference"],
+        "state": state,
+        "pending_state": pending_state,
+        "edited_at": edited_at,
+        "published_at": "2026-06-01T09:00:00+00:00" if state in ("published", "archived") else None,
+        "source_digest": "",
+        "source_version": "",
+        "created_at": "2026-06-01T09:00:00+00:00",
+        "updated_at": "2026-06-03T09:00:00+00:00",
+    }
+    return json.dumps({"article": row, "content": content, "revisions": revisions, "audit": audit})
+
+
+def test_a_version_1_backup_restores_with_pointers_derived_from_its_states(tmp_path, sample_text):
+    """A backup written before the pointers: live is the latest published revision, pending the
+    latest one that is not a conflict (when there was a pending state, or never a release),
+    conflict the latest revision when flagged so, as migration releases 0007 derives them."""
+    assert import_document(sample_text.encode(), path="sample.txt").outcome == "created"
+    live = content_from_article(fresh(Article.objects.get(reference=REFERENCE)))
+    empty_the_database()
+    draft = {**live, "topic": "a pending topic"}
+    incoming = {
+        **live,
+        "summary": "an imported summary",
+        "revision": {**live["revision"], "version": "1.6.0"},
+    }
+    other = {**live, "reference": "anp-ref-000001-0001", "title": "never published"}
+    other_edit = {**other, "topic": "edited before any release"}
+    archived = {**live, "reference": "anp-ref-000002-0002", "title": "taken down"}
+    t = "2026-06-0{}T09:00:00+00:00".format
+    lines = [
+        v1_header(),
+        # Published, with edits in review and an import kept beside them.
+        v1_line(
+            live,
+            "published",
+            "in_review",
+            t(2),
+            [
+                v1_revision(1, "import", "published", live, at=t(1)),
+                v1_revision(2, "edit", "draft", draft, author="edith", base=1, at=t(2)),
+                v1_revision(3, "import", "draft", incoming, conflict=True, at=t(3)),
+            ],
+            [
+                v1_event("import", "", "published", revision=1, at=t(1)),
+                v1_event("edit", "published", "draft", user="edith", revision=2, at=t(2)),
+                v1_event("submit", "draft", "in_review", user="edith", at=t(2)),
+                v1_event("import", "", "draft", revision=3, at=t(3)),
+            ],
+        ),
+        # Never published: its review state was the row's state.
+        v1_line(
+            other,
+            "changes_requested",
+            None,
+            t(2),
+            [
+                v1_revision(1, "import", "draft", other, at=t(1)),
+                v1_revision(2, "edit", "draft", other_edit, author="edith", base=1, at=t(2)),
+            ],
+            [
+                v1_event("import", "", "draft", revision=1, at=t(1)),
+                v1_event("edit", "draft", "draft", user="edith", revision=2, at=t(2)),
+                v1_event("submit", "draft", "in_review", user="edith", at=t(2)),
+                v1_event("request_changes", "in_review", "changes_requested", user="rita", at=t(3)),
+            ],
+        ),
+        # Archived, nothing pending.
+        v1_line(
+            archived,
+            "archived",
+            None,
+            None,
+            [v1_revision(1, "import", "published", archived, at=t(1))],
+            [
+                v1_event("import", "", "published", revision=1, at=t(1)),
+                v1_event("archive", "published", "archived", user="rita", at=t(2)),
+            ],
+        ),
+        json.dumps({"end": "kb-backup", "articles": 3}),
+    ]
+    (tmp_path / "v1.jsonl").write_text("\n".join(lines) + "\n")
+
+    status, report = restore(str(tmp_path / "v1.jsonl"))
+
+    assert status == 0, report["errors"]
+    assert counts(report)["created"] == 3
+    edited_at = dt.datetime(2026, 6, 2, 9, tzinfo=dt.UTC)
+    sample = Article.objects.get(reference=REFERENCE)
+    assert pointers(sample) == {
+        "live_revision": 1,
+        "pending_revision": 2,
+        "conflict_revision": 3,
+        "review_state": "in_review",
+        "edited_at": edited_at,
+    }
+    assert content_from_article(fresh(sample)) == live and sample.state == "published"
+    never = Article.objects.get(reference="anp-ref-000001-0001")
+    assert pointers(never) == {
+        "live_revision": None,
+        "pending_revision": 2,
+        "conflict_revision": None,
+        "review_state": "changes_requested",
+        "edited_at": edited_at,
+    }
+    # A never-published article's row shows its pending work, in its review state.
+    assert never.topic == "edited before any release" and never.state == "changes_requested"
+    assert pointers(Article.objects.get(reference="anp-ref-000002-0002")) == {
+        "live_revision": 1,
+        "pending_revision": None,
+        "conflict_revision": None,
+        "review_state": "",
+        "edited_at": None,
+    }
+    # Names come from the user names (version 1 has no other); unknown users were created inactive.
+    assert set(Revision.objects.exclude(author=None).values_list("author_name", flat=True)) == {"edith"}
+    assert set(AuditEvent.objects.exclude(user=None).values_list("user_name", flat=True)) == {"edith", "rita"}
+    assert set(Revision.objects.filter(author=None).values_list("author_name", flat=True)) == {""}
+    assert not get_user_model().objects.get(username="rita").is_active
+
+    # Exported again, it is a version 2 backup with the same pointers.
+    export(tmp_path / "v2.jsonl")
+    header, first, *_ = [json.loads(line) for line in lines_of(tmp_path / "v2.jsonl")]
+    assert header["version"] == 2
+    assert first["release"] == {**pointers(sample), "edited_at": edited_at.isoformat()}
+
+
+def as_version_1(line: str) -> str:
+    """An article line as format version 1 wrote it: the pending state on the row, no pointers."""
+    record = json.loads(line)
+    release = record.pop("release")
+    released = record["article"]["state"] in ("published", "archived")
+    record["article"].update(
+        pending_state=(release["review_state"] or None) if released else None,
+        edited_at=release["edited_at"],
+    )
+    for revision in record["revisions"]:
+        del revision["author_name"], revision["merged_number"]
+    for event in record["audit"]:
+        del event["user_name"]
+    return json.dumps(record)
+
+
+def test_the_knowledge_base_as_a_version_1_backup_restores_to_the_same_pointers(
+    tmp_path, knowledge_base, auditor
+):
+    export(tmp_path / "kb.jsonl")
+    before_answers, before_state = api_answers(auditor), stored_state()
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    old_header = json.dumps({**json.loads(header), "version": 1})
+    (tmp_path / "v1.jsonl").write_text("\n".join([old_header, *map(as_version_1, articles), closing]) + "\n")
+    empty_the_database()
+    auditor = get_user_model().objects.create_user(username="auditor", password="pw", is_staff=True)
+
+    status, report = restore(str(tmp_path / "v1.jsonl"))
+
+    assert status == 0, report["errors"]
+    assert counts(report)["created"] == 11
+    assert stored_state() == before_state and api_answers(auditor) == before_answers
+
+
+def test_names_are_kept_as_the_backup_wrote_them(tmp_path, knowledge_base):
+    """A revision or audit event keeps its author's name as text, even without a user behind it."""
+    export(tmp_path / "kb.jsonl")
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    sample = json.loads(articles[0])
+    assert sample["content"]["reference"] == REFERENCE
+    sample["revisions"][1].update(author=None, author_name="edith (left)")
+    sample["audit"][1].update(user=None, user_name="edith (left)")
+    sample["revisions"][2]["author_name"] = "rita before her rename"
+    articles[0] = json.dumps(sample)
+    (tmp_path / "names.jsonl").write_text("\n".join([header, *articles, closing]) + "\n")
+    empty_the_database()
+
+    assert restore(str(tmp_path / "names.jsonl"))[0] == 0
+
+    revisions = Revision.objects.filter(article__reference=REFERENCE).order_by("number")
+    assert [(r.author, r.author_name) for r in revisions[1:3]] == [
+        (None, "edith (left)"),
+        (get_user_model().objects.get(username="rita"), "rita before her rename"),
+    ]
+    event = AuditEvent.objects.get(article__reference=REFERENCE, action="edit", revision__number=2)
+    assert (event.user, event.user_name, event.user_label) == (None, "edith (left)", "edith (left)")
+
+
+def test_a_control_character_in_a_revision_fails_its_article_naming_the_field(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    sample = json.loads(articles[0])
+    assert sample["content"]["reference"] == REFERENCE
+    sample["revisions"][1]["content"]["title"] += "\u000b"
+    articles[0] = json.dumps(sample)
+    assert "\\u000b" in articles[0]
+    path = tmp_path / "control.jsonl"
+    path.write_text("\n".join([header, *articles, closing]) + "\n")
+
+    # Merged into the database it came from: nothing of the sample changes.
+    rows, state = row_counts(), stored_state()
+    status, report = restore(str(path))
+    assert status == 1 and counts(report)["failed"] == 1 and counts(report)["unchanged"] == 10
+    assert row_counts() == rows and stored_state() == state
+
+    # Into an empty database: the other articles come back, nothing of the sample does.
+    empty_the_database()
+    status, report = restore(str(path))
+    assert status == 1
+    assert counts(report) == {"created": 10, "updated": 0, "unchanged": 0, "stale": 0, "failed": 1}
+    (error,) = report["errors"]
+    assert (error["path"], error["line"], error["field"]) == (str(path), 2, "revisions[1].content.title")
+    assert error["message"].startswith("holds the control character U+000B at character 99;")
+    assert not Article.objects.filter(reference=REFERENCE).exists()
+    assert not Revision.objects.filter(content__reference=REFERENCE).exists()
+    assert not AuditEvent.objects.filter(note="clearer").exists()
+    assert Release.objects.count() == Article.objects.count() == 10
+
+
+def test_pointers_must_name_revisions_of_the_line(tmp_path, knowledge_base):
+    export(tmp_path / "kb.jsonl")
+    header, *articles, closing = lines_of(tmp_path / "kb.jsonl")
+    broken = []
+    for change in (
+        {"pending_revision": 99},
+        {"pending_revision": None},  # still "draft": a review state without pending work
+        {"live_revision": "5"},
+        {"review_state": "published"},
+    ):
+        sample = json.loads(articles[0])
+        sample["release"].update(change)
+        broken.append(json.dumps(sample))
+    (tmp_path / "bad.jsonl").write_text("\n".join([header, *broken, closing]) + "\n")
+    empty_the_database()
+
+    status, report = restore(str(tmp_path / "bad.jsonl"))
+
+    assert status == 1 and counts(report)["failed"] == 4
+    assert [(e["field"], e["message"]) for e in report["errors"][:4]] == [
+        ("release.pending_revision", "names revision 99, which the line lacks"),
+        ("release.review_state", "must be empty when no revision is pending, and a review state when one is"),
+        ("release.live_revision", "must be a revision number or null"),
+        ("release.review_state", "'published' is not a review state (or empty)"),
+    ]
+    assert not Article.objects.exists()
+
+
+def test_an_article_without_pointers_here_gets_them(tmp_path, knowledge_base):
+    """Every article restored or merged has its one Release row afterwards."""
+    export(tmp_path / "kb.jsonl")
+    empty_the_database()
+    assert restore(str(tmp_path / "kb.jsonl"))[0] == 0
+    state = stored_state()
+    lacking = [
+        Article.objects.get(state=ArticleState.ARCHIVED),
+        Article.objects.get(state=ArticleState.DRAFT),
+    ]
+    Release.objects.filter(article__in=lacking).delete()
+
+    status, report = restore(str(tmp_path / "kb.jsonl"))
+
+    assert status == 0 and counts(report)["updated"] == 2 and counts(report)["unchanged"] == 9
+    assert Release.objects.count() == Article.objects.count()
+    assert stored_state() == state

@@ -5,10 +5,16 @@ import datetime as dt
 import pytest
 
 from articles.content import content_from_article, content_prefetch
-from articles.importing import import_document
 from articles.models import Article, ArticleState
 from releases import services
-from releases.models import AuditEvent, Revision
+from releases.importing import import_document
+from releases.models import AuditEvent, Release, Revision
+
+
+def pending_state(article) -> str:
+    """The review state of the article's pending work ("" when none)."""
+    return Release.objects.get(article_id=article.pk).review_state
+
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +44,7 @@ def test_edit_then_publish_keeps_readers_on_the_live_text_until_publish(sample_a
     )
     assert revision.kind == "edit" and revision.state == "draft" and revision.number == 2
     article = fresh(sample_article)
-    assert article.state == ArticleState.PUBLISHED and article.pending_state == ArticleState.DRAFT
+    assert article.state == ArticleState.PUBLISHED and pending_state(article) == ArticleState.DRAFT
     assert Article.objects.live().filter(pk=article.pk).exists()
     assert article.summary.startswith("this ai-style technical summary")
 
@@ -49,7 +55,7 @@ def test_edit_then_publish_keeps_readers_on_the_live_text_until_publish(sample_a
     article = fresh(article)
     assert article.summary == "a better summary"
     assert article.version == "1.6.0" == published.version
-    assert article.state == ArticleState.PUBLISHED and article.pending_state is None
+    assert article.state == ArticleState.PUBLISHED and pending_state(article) == ""
     assert article.last_reviewed == dt.date.today() and article.needs_human_review is False
 
 
@@ -80,7 +86,7 @@ def test_editor_can_never_publish_approve_or_roll_back(sample_article, editor):
     ]:
         with pytest.raises(services.ActionForbidden):
             action(article=sample_article, user=editor, **kwargs)
-    assert fresh(sample_article).pending_state == ArticleState.IN_REVIEW
+    assert pending_state(fresh(sample_article)) == ArticleState.IN_REVIEW
 
 
 def test_anonymous_and_plain_users_can_do_nothing(sample_article, django_user_model):
@@ -281,7 +287,7 @@ def test_import_on_top_of_editor_changes_is_a_flagged_draft_that_overwrites_noth
     assert result.outcome == "updated"
     assert "conflict" in result.warnings[-1]["message"]
     article = fresh(sample_article)
-    assert article.difficulty == "advanced" and article.pending_state == ArticleState.DRAFT
+    assert article.difficulty == "advanced" and pending_state(article) == ArticleState.DRAFT
     latest = Revision.objects.filter(article=article).order_by("-number").first()
     assert latest.kind == "import" and latest.conflict and latest.content["difficulty"] == "easy"
     editor_draft = Revision.objects.get(article=article, kind="edit")
@@ -299,3 +305,23 @@ def test_imported_draft_for_a_never_published_article_goes_through_review(sample
     article = fresh(article)
     assert article.state == ArticleState.PUBLISHED and article.published_at is not None
     assert article.version == "1.5.5"
+
+
+def test_an_entity_rename_is_a_new_revision_of_every_article_naming_it(sample_article, superuser, editor):
+    from articles.models import Entity
+
+    entity = Entity.objects.filter(articles=sample_article).first()
+    before = Revision.objects.filter(article=sample_article).count()
+    with pytest.raises(services.ActionForbidden):
+        services.entity_rename(entity=entity, user=editor, name="renamed by an editor")
+    assert Revision.objects.filter(article=sample_article).count() == before
+
+    assert services.entity_rename(entity=entity, user=superuser, name="a clearer name") == 1
+    live = live_content(sample_article)
+    names = [item["name"] for item in live["entities"] if item["type"] == entity.type]
+    assert "a clearer name" in names and entity.name not in names
+    release = Release.objects.get(article_id=sample_article.pk)
+    assert release.live_revision.kind == "rename" and release.live_revision.content == live
+    assert release.live_revision.version == "1.5.5"
+    event = AuditEvent.objects.filter(article=sample_article).order_by("-id").first()
+    assert event.action == "rename_entity" and event.revision_id == release.live_revision_id

@@ -17,9 +17,9 @@ from django.utils.html import escape
 from PIL import Image
 from rest_framework.test import APIClient
 
-from articles.importing import import_document
 from articles.models import Article, Entity, Tag
 from releases import services
+from releases.importing import import_document
 from releases.models import AuditEvent, Revision
 from tests.security.hostile import (
     ATTRIBUTE,

@@ -17,9 +17,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from rest_framework.authtoken.models import Token
 
-from articles.importing import import_document
 from articles.models import Article, Entity, Tag
 from releases import services
+from releases.importing import import_document
 from releases.models import AuditEvent, Revision
 from tests.conftest import admin_form_data
 from tests.security.conftest import ROLES
@@ -108,6 +108,8 @@ ADMIN_GET = [
     ("admin:articles_article_history", ("@article",), "", ALL),
     ("admin:articles_article_delete", ("@article",), "", NOBODY),
     ("admin:articles_article_compare", ("@article",), "?a=1&b=2", ALL),
+    # Without an import conflict the resolve page sends everyone back to the article.
+    ("admin:articles_article_resolve", ("@article",), "", (302, 302, 302, 302)),
     # The confirmation pages open for every role; the services refuse the action itself to
     # those whose role may not do it (see WORKFLOW_CASES).
     ("admin:articles_article_publish", ("@article",), "", ALL),

@@ -30,7 +30,7 @@ from django.db import (
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles import parse_workers, similarity
+from articles import similarity
 from articles.bulk import (
     JSONText,
     analyze,
@@ -45,11 +45,16 @@ from articles.content import (
     content_version,
     is_live_eligible,
     validate_content,
-    version_key,
 )
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
 from articles.parsing import MAX_DOCUMENT_BYTES, Problem, normalize_text, parse_page
-from articles.writing import PartsWriter, update_row
+from articles.writing import PartsWriter
+from releases import parse_workers
+from releases.models import Release, Revision
+from releases.recording import ImportedRevision, record_imports
+from releases.services import ImportAction, ImportTarget, carry_uploads, decide_import
+
+RELEASED = (ArticleState.PUBLISHED, ArticleState.ARCHIVED)
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +198,8 @@ class _Item:
     snapshot: JSONText | None = None  # the content's JSON text, for the revision
     columns: dict[str, Any] = field(default_factory=dict)  # the article's column values
     warnings: list[dict] = field(default_factory=list)
-    article: Article | None = None
+    row: dict[str, Any] | None = None  # what the database holds for its reference
+    decision: Any = None  # the action layer's ImportDecision
     result: DocumentResult | None = None
 
 
@@ -256,8 +262,19 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
 class Importer:
     """Imports a stream of documents. One instance per run; it caches tag and entity ids."""
 
-    def __init__(self, *, dry_run: bool = False, batch_size: int = 250, user=None, workers: int = 0):
+    def __init__(
+        self,
+        *,
+        dry_run: bool = False,
+        batch_size: int = 250,
+        user=None,
+        workers: int = 0,
+        durable: bool = True,
+    ):
         self.dry_run = dry_run
+        # A commit is acknowledged only once it is on disk, unless the caller can bring the
+        # documents again after a crash (the command line, importing files that stay on disk).
+        self.durable = durable
         self.batch_size = batch_size
         self.user = user
         # Going live is publishing: an import on behalf of someone who may not publish keeps
@@ -423,7 +440,8 @@ class Importer:
             return
         try:
             with transaction.atomic():
-                commit_without_flush_wait(Article)
+                if not self.durable:
+                    commit_without_flush_wait(Article)
                 check_keys_by_index(Article)
                 self._classify(items, lock=True)
                 self._write(items)
@@ -448,48 +466,112 @@ class Importer:
                 )
 
     def _classify(self, items: list[_Item], lock: bool = False) -> None:
-        """Decide created / updated / unchanged / stale for each item against the database."""
+        """Ask the action layer's rule what each document means, against the database."""
         references = [item.content["reference"] for item in items]
-        existing_qs = Article.objects.filter(reference__in=references).only(
-            "id", "reference", "slug", "state", "source_digest", "source_version", "published_at", "edited_at"
-        )
+        existing_qs = Article.objects.filter(reference__in=references).values(
+            "id", "reference", "site", "slug", "state", "source_digest",
+            "release__live_revision__version", "release__pending_revision__version",
+            "release__pending_revision_id", "release__edited_at",
+            "release__live_revision__content__image_sources",
+            "release__pending_revision__content__image_sources",
+        )  # fmt: skip
         if lock:
-            existing_qs = existing_qs.select_for_update()
-        existing = {article.reference: article for article in existing_qs}
+            existing_qs = existing_qs.select_for_update(of=("self",))
+        existing = {row["reference"]: row for row in existing_qs}
+        published = self._published_contents(items, existing)
         for item in items:
             content, path = item.content, item.source.path
-            article = existing.get(content["reference"])
-            item.article = article
-            new_version = content_version(content)
-            if article is None:
-                item.result = DocumentResult(path, "created", content["reference"], warnings=item.warnings)
-            elif article.source_digest == item.digest:
-                item.result = DocumentResult(path, "unchanged", article.reference, article.slug)
-            elif _is_older(new_version, article.source_version):
-                warning = {
+            row = existing.get(content["reference"])
+            version = content_version(content)
+            target = None
+            if row is not None:
+                same = published.get((row["id"], version))
+                target = ImportTarget(
+                    site=row["site"],
+                    state=row["state"],
+                    source_digest=row["source_digest"],
+                    live_version=row["release__live_revision__version"],
+                    pending_version=row["release__pending_revision__version"],
+                    has_pending=row["release__pending_revision_id"] is not None,
+                    editors_pending=row["release__edited_at"] is not None,
+                    same_as_published=None if same is None else same == content,
+                )
+            item.row = row
+            if row is not None:
+                self._carry_uploads(item, row)
+            item.decision = decision = decide_import(
+                site=content["site"],
+                version=version,
+                digest=item.digest,
+                goes_live=self.may_publish and is_live_eligible(content),
+                target=target,
+            )
+            reference, slug = content["reference"], row["slug"] if row else None
+            warnings, errors = list(item.warnings), []
+            if decision.message:
+                failed = decision.action is ImportAction.FAILED
+                problem = {
                     "path": path,
                     "line": None,
-                    "field": "revision.version",
-                    "message": f"version {new_version} is older than the last imported "
-                    f"{article.source_version}: skipped",
+                    "field": "site" if failed else "revision",
+                    "message": decision.message,
                 }
-                item.result = DocumentResult(
-                    path, "stale", article.reference, article.slug, warnings=[*item.warnings, warning]
-                )
-            else:
-                item.result = DocumentResult(
-                    path, "updated", article.reference, article.slug, warnings=item.warnings
-                )
-            item.result.article_id = article.id if article else None
+                (errors if failed else warnings).append(problem)
+            item.result = DocumentResult(
+                path, decision.outcome, reference, slug, warnings=warnings, errors=errors
+            )
+            item.result.article_id = row["id"] if row else None
+
+    @staticmethod
+    def _carry_uploads(item: _Item, row: dict) -> None:
+        """Uploaded images are part of the revision: an imported image source with the URL of one
+        that has an upload (in the pending work, else the live revision) keeps that upload."""
+        images = (
+            row["release__pending_revision__content__image_sources"]
+            or row["release__live_revision__content__image_sources"]
+        )
+        if not images or not any(image.get("upload") for image in images):
+            return
+        carried = carry_uploads(item.content, {"image_sources": images})
+        if carried != item.content:
+            item.content, item.snapshot = carried, None
+
+    @staticmethod
+    def _published_contents(items: list[_Item], existing: dict) -> dict[tuple[int, str], dict]:
+        """(article id, version) -> content of the published revision with that version, for the
+        documents whose version was published already (one query for the batch)."""
+        wanted = {
+            (existing[item.content["reference"]]["id"], content_version(item.content))
+            for item in items
+            if item.content["reference"] in existing and content_version(item.content)
+        }
+        if not wanted:
+            return {}
+        rows = Revision.objects.filter(
+            article_id__in={article_id for article_id, _ in wanted},
+            version__in={version for _, version in wanted},
+            state=ArticleState.PUBLISHED,
+        ).values_list("article_id", "version", "content")
+        return {
+            (article_id, version): content
+            for article_id, version, content in rows
+            if (article_id, version) in wanted
+        }
 
     def _write(self, items: list[_Item]) -> None:
-        to_create = [item for item in items if item.result.outcome == "created"]
-        to_update = [item for item in items if item.result.outcome == "updated"]
-        self._written += len(to_create) + len(to_update)
-        if not to_create and not to_update:
+        """Apply the decisions: new articles, new live revisions, pending work and conflicts."""
+        by_action: dict[ImportAction, list[_Item]] = {}
+        for item in items:
+            by_action.setdefault(item.decision.action, []).append(item)
+        to_create = by_action.get(ImportAction.CREATE, [])
+        to_live = by_action.get(ImportAction.LIVE, [])
+        to_pend = by_action.get(ImportAction.PENDING, [])
+        to_conflict = by_action.get(ImportAction.CONFLICT, [])
+        self._written += len(to_create) + len(to_live) + len(to_pend) + len(to_conflict)
+        if not (to_create or to_live or to_pend or to_conflict):
             return
         now = timezone.now()
-        revisions: list[tuple[int, dict, str, JSONText | None]] = []
+        revisions: list[ImportedRevision] = []
 
         if to_create:
             slugs = self._new_slugs([item.content for item in to_create])
@@ -511,65 +593,55 @@ class Importer:
             ids = insert_rows(Article, rows)
             for item, row, pk in zip(to_create, rows, ids, strict=True):
                 item.result.slug, item.result.article_id = row["slug"], pk
-                revisions.append((pk, item.content, row["state"], item.snapshot))
+                live = row["state"] == ArticleState.PUBLISHED
+                revisions.append(ImportedRevision(pk, item.content, item.snapshot, live=live, new=True))
             self.parts.write([(pk, item.content) for item, pk in zip(to_create, ids, strict=True)])
 
-        conflicts: set[int] = set()
-        if to_update:
-            rewritten = []
-            for item in to_update:
-                article = item.article
-                eligible = self.may_publish and is_live_eligible(item.content)
-                bookkeeping = {
-                    "source_digest": item.digest,
-                    "source_version": content_version(item.content),
-                    "updated_at": now,
-                }
-                held = self._held_reason(article, eligible)
-                if held:
-                    # Readers keep what they see and editors keep their work: the new text waits
-                    # as a draft revision for a reviewer.
-                    if article.edited_at is not None:
-                        conflicts.add(article.id)
-                    if article.has_released_version:
-                        bookkeeping["pending_state"] = ArticleState.DRAFT
-                    else:
-                        bookkeeping["state"] = ArticleState.DRAFT
-                    Article.objects.filter(pk=article.pk).update(**bookkeeping)
-                    revisions.append((article.id, item.content, ArticleState.DRAFT, item.snapshot))
-                    item.result.warnings.append(
-                        {"path": item.source.path, "line": None, "field": "revision", "message": held}
-                    )
-                    continue
-                state = ArticleState.PUBLISHED if eligible else ArticleState.DRAFT
-                values = {**article_field_values(item.content), **bookkeeping, "state": state}
-                if eligible:
-                    values["pending_state"] = None
-                    if article.published_at is None:
-                        values["published_at"] = now
-                update_row(article, values)
-                rewritten.append((article.id, item.content))
-                revisions.append((article.id, item.content, state, item.snapshot))
-            if rewritten:
-                self.parts.replace(rewritten)
-
-        from releases.services import revisions_record_import
-
-        revisions_record_import(revisions, author=self.user, conflicts=conflicts)
-
-    @staticmethod
-    def _held_reason(article: Article, eligible: bool) -> str:
-        """Why a changed document must not replace the article's row, or '' when it may."""
-        if article.edited_at is not None:
-            return (
-                "editors have unpublished changes to this article: the new text is kept as a draft "
-                "revision flagged as a conflict; nothing was overwritten"
+        rewritten = []
+        for item in to_live:
+            row = item.row
+            values = {
+                **article_field_values(item.content),
+                "state": ArticleState.PUBLISHED,
+                "source_digest": item.digest,
+                "source_version": content_version(item.content),
+                "updated_at": now,
+            }
+            if row["state"] not in RELEASED:
+                values["published_at"] = now
+            Article.objects.filter(pk=row["id"]).update(**values)
+            rewritten.append((row["id"], item.content))
+            superseded = row["release__pending_revision_id"] is not None
+            revisions.append(
+                ImportedRevision(row["id"], item.content, item.snapshot, live=True, superseded=superseded)
             )
-        if article.state == ArticleState.ARCHIVED:
-            return "the article is archived: the new text is kept as a draft revision for review"
-        if article.state == ArticleState.PUBLISHED and not eligible:
-            return "the new text needs review: kept as a draft revision; the live version is unchanged"
-        return ""
+        for item in to_pend:
+            row = item.row
+            values = {
+                "source_digest": item.digest,
+                "source_version": content_version(item.content),
+                "updated_at": now,
+            }
+            if row["release__live_revision__version"] is None and row["state"] not in RELEASED:
+                # Never published: the row shows the pending work (to staff only).
+                values.update(article_field_values(item.content), state=ArticleState.DRAFT)
+                rewritten.append((row["id"], item.content))
+            Article.objects.filter(pk=row["id"]).update(**values)
+            revisions.append(
+                ImportedRevision(row["id"], item.content, item.snapshot, note=item.decision.message)
+            )
+        for item in to_conflict:
+            Article.objects.filter(pk=item.row["id"]).update(
+                source_digest=item.digest, source_version=content_version(item.content), updated_at=now
+            )
+            revisions.append(
+                ImportedRevision(
+                    item.row["id"], item.content, item.snapshot, conflict=True, note=item.decision.message
+                )
+            )
+        if rewritten:
+            self.parts.replace(rewritten)
+        record_imports(revisions, author=self.user)
 
     def _new_slugs(self, contents: list[dict]) -> list[str]:
         """Slugs from titles, unique against the database and within the batch.
@@ -610,16 +682,8 @@ def _connection_lost() -> bool:
         return True
 
 
-def _is_older(version: str, than: str) -> bool:
-    """True when both versions are known and ``version`` comes before ``than`` numerically."""
-    new, old = version_key(version), version_key(than)
-    return new is not None and old is not None and new < old
-
-
 def _analyze_tables() -> None:
-    from releases.models import Revision
-
-    analyze([Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision])
+    analyze([Article, ArticleTag, ArticleEntity, ImageSource, Tag, Entity, Revision, Release])
 
 
 def import_documents(
@@ -631,13 +695,16 @@ def import_documents(
     workers: int = 0,
     on_result: Callable[[DocumentResult], None] | None = None,
     report: ImportReport | None = None,
+    durable: bool = True,
 ) -> ImportReport:
     """Import every document; the report counts outcomes and lists warnings and errors.
 
     ``workers`` > 0 parses in that many other processes while this one writes (for large runs).
     Outcomes are added to ``report`` when given, so they survive a DatabaseUnavailable.
+    ``durable=False`` lets commits return before they reach the disk: only for documents that
+    can be imported again after a crash (files on disk).
     """
-    importer = Importer(dry_run=dry_run, user=user, batch_size=batch_size, workers=workers)
+    importer = Importer(dry_run=dry_run, user=user, batch_size=batch_size, workers=workers, durable=durable)
     return importer.run(sources, report=report, on_result=on_result)
 
 

@@ -12,6 +12,6 @@ def init_worker() -> None:
 
 
 def parse_document(job: tuple[str, str]):
-    from articles.importing import parse_document as parse
+    from releases.importing import parse_document as parse
 
     return parse(job)

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from articles.importing import import_documents, iter_sources
 from articles.synthesis import write_corpus
+from releases.importing import import_documents, iter_sources
 
 SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from articles.importing import (
+from releases.backup import HEADER_MAX_BYTES, is_backup_file, is_backup_header, restore_backup
+from releases.importing import (
     OUTCOMES,
     DatabaseUnavailable,
     ImportReport,
@@ -72,9 +73,6 @@ class Command(BaseCommand):
     def _import(self, paths, report, options, on_result) -> None:
         for kind, where, source in _groups(paths):
             if kind == "backup":
-                # releases builds on articles: its restore service is imported where it is used.
-                from releases.backup import restore_backup
-
                 restore_backup(
                     source, path=where, dry_run=options["dry_run"], report=report, on_result=on_result
                 )
@@ -86,6 +84,9 @@ class Command(BaseCommand):
                 workers=options["workers"],
                 on_result=on_result,
                 report=report,
+                # Files stay on disk, so a crash that loses the last commits is undone by running
+                # the import again; documents read from standard input are committed durably.
+                durable="-" in where,
             )
 
     def _stop(self, report, options, exc) -> None:
@@ -116,7 +117,6 @@ class Command(BaseCommand):
 def _groups(paths):
     """The paths in order, as ("backup", path, lines) for each backup file (or standard input
     that holds one) and ("documents", paths, stdin) for each run of other paths."""
-    from releases.backup import HEADER_MAX_BYTES, is_backup_file, is_backup_header
 
     documents: list[str] = []
     stdin = None

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from releases.backup import export_backup
+
 
 class Command(BaseCommand):
     help = "Write every article, its revisions and audit trail as JSON lines (OUT, or - for stdout)."
@@ -20,9 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=200, help="Articles read per query batch.")
 
     def handle(self, *args, out, chunk_size, **options):
-        # releases builds on articles: its backup service is imported where it is used.
-        from releases.backup import export_backup
-
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1", returncode=2)
         if out == "-":
