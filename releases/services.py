@@ -226,6 +226,18 @@ def _with_revision_block(content: dict, **changes) -> dict:
     return content
 
 
+def _make_pending(
+    article: Article, release: Release, revision: Revision, state: str, *, edited: bool
+) -> None:
+    """Point the pending work at ``revision`` in ``state``; ``edited``: by editors' hands."""
+    release.pending_revision = revision
+    release.review_state = state
+    if edited:
+        release.edited_at = timezone.now()
+    release.save()
+    _project_pending(article, release)
+
+
 def _project_pending(article: Article, release: Release) -> None:
     """A never-published article's row shows its pending content (staff only see it)."""
     if release.live_revision_id is None and release.pending_revision is not None:
@@ -336,11 +348,7 @@ def article_edit(
         note=note,
         base=base,
     )
-    release.pending_revision = revision
-    release.review_state = ReviewState.DRAFT
-    release.edited_at = timezone.now()
-    release.save()
-    _project_pending(article, release)
+    _make_pending(article, release, revision, ReviewState.DRAFT, edited=True)
     _audit(
         article,
         AuditAction.EDIT,
@@ -412,10 +420,7 @@ def article_approve(*, article: Article, user, note: str = "") -> Article:
         note=note,
         base=pending,
     )
-    release.pending_revision = revision
-    release.review_state = ReviewState.REVIEWED
-    release.save()
-    _project_pending(article, release)
+    _make_pending(article, release, revision, ReviewState.REVIEWED, edited=False)
     _audit(
         article,
         AuditAction.APPROVE,
@@ -466,14 +471,14 @@ def article_publish(*, article: Article, user, note: str, bump: str = "patch") -
     before = release.review_state or article.state
     live, pending = release.live_revision, release.pending_revision
     republish = article.state == ArticleState.ARCHIVED and pending is None
-    if not republish and release.review_state != ReviewState.REVIEWED:
-        raise InvalidTransition(
-            f"Only approved changes can be published; this article is {_state_label(article, release)}."
-        )
     if release.conflict_revision_id is not None:
         raise InvalidTransition(
             f"An import (revision {release.conflict_revision.number}) conflicts with the pending changes: "
             "resolve the conflict before publishing."
+        )
+    if not republish and release.review_state != ReviewState.REVIEWED:
+        raise InvalidTransition(
+            f"Only approved changes can be published; this article is {_state_label(article, release)}."
         )
     source = live if republish else pending
     base_version = live.version if live is not None else content_version(source.content)
@@ -626,12 +631,11 @@ def conflict_resolve(*, article: Article, user, choices: dict[str, str], note: s
             base=ours,
             merged=theirs,
         )
-        release.pending_revision = made
-        release.review_state = ReviewState.IN_REVIEW
-        release.edited_at = timezone.now()
     release.conflict_revision = None
-    release.save()
-    _project_pending(article, release)
+    if made is not None:
+        _make_pending(article, release, made, ReviewState.IN_REVIEW, edited=True)
+    else:
+        release.save()
     _audit(
         article,
         AuditAction.RESOLVE,
@@ -747,9 +751,7 @@ def _rename_in_articles(article_ids, renamed, *, user, note: str, action: str) -
                 article, kind=RevisionKind.RENAME, state=release.review_state, content=content, user=user,
                 note=note, base=pending,
             )  # fmt: skip
-            release.pending_revision = made
-            release.save()
-            _project_pending(article, release)
+            _make_pending(article, release, made, release.review_state, edited=False)
             _audit(article, action, user=user, from_state=release.review_state, to_state=release.review_state,
                    note=note, revision=made)  # fmt: skip
             touched = True

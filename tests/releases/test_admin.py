@@ -226,3 +226,46 @@ def test_audit_trail_is_filterable(logged_in, reviewer, sample_article):
     assert "outdated" in archived
     imports = client.get(url, {"action__exact": "import"}).content.decode()
     assert "outdated" not in imports
+
+
+def test_a_reviewer_resolves_an_import_conflict_field_by_field(logged_in, sample_article, sample_text, editor,
+                                                                reviewer):  # fmt: skip
+    content = services.pending_content(sample_article)
+    services.article_edit(
+        article=sample_article, user=editor, content={**content, "summary": "the editors' one"}
+    )
+    services.article_submit(article=sample_article, user=editor)
+    text = sample_text.replace("version: 1.5.4", "version: 1.6.0").replace(
+        "difficultyadvanced", "difficultyintermediate"
+    )
+    assert import_document(text.encode(), path="newer.txt").outcome == "updated"
+    release = Release.objects.get(article_id=sample_article.pk)
+    assert (
+        release.conflict_revision is not None
+        and release.pending_revision.content["summary"] == "the editors' one"
+    )
+    with pytest.raises(services.InvalidTransition, match="resolve the conflict"):
+        services.article_publish(article=sample_article, user=reviewer, note="too early")
+
+    client = logged_in(reviewer)
+    assert "Resolve the conflict" in client.get(change_url(sample_article)).content.decode()
+    url = reverse("admin:articles_article_resolve", args=[sample_article.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    fields = {row["field"].name for row in page.context["rows"]}
+    assert {"field_summary", "field_difficulty"} <= fields
+    choices = {name: "pending" for name in fields} | {"field_difficulty": "import"}
+    response = client.post(url, {**choices, "note": "take the import's difficulty"})
+    assert response.status_code == 302
+
+    release.refresh_from_db()
+    merged = release.pending_revision
+    assert release.conflict_revision is None and release.review_state == "in_review"
+    assert merged.kind == "resolve" and merged.merged_number is not None and merged.base_number is not None
+    assert merged.content["difficulty"] == "intermediate" and merged.content["summary"] == "the editors' one"
+    event = AuditEvent.objects.filter(article=sample_article).order_by("-id").first()
+    assert event.action == "resolve" and event.note == "take the import's difficulty"
+    services.article_approve(article=sample_article, user=reviewer)
+    services.article_publish(article=sample_article, user=reviewer, note="both sides")
+    article = Article.objects.get(pk=sample_article.pk)
+    assert article.summary == "the editors' one" and article.difficulty == "intermediate"
