@@ -217,7 +217,7 @@ def _link_chunks(model, column: str, size: int = 200_000):
             yield pairs[:, 0], pairs[:, 1]
 
 
-def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
+def rebuild_all(progress: Callable[[int], None] | None = None, *, durable: bool = False) -> int:
     """Recompute every article's neighbours. Returns how many articles got a list."""
     ids, live_mask, languages, difficulties, vocabulary, matrix = _corpus_matrix()
     n_live = int(live_mask.sum())
@@ -235,7 +235,8 @@ def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
     fallback = _fallback_by_code(ids, live_mask, languages)
 
     with transaction.atomic():
-        commit_without_flush_wait(SimilarArticle)
+        if not durable:  # derived data: a crash that loses it is mended by rebuilding again
+            commit_without_flush_wait(SimilarArticle)
         lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.all().delete()
         with column_writer(SimilarArticle, LINK_FIELDS) as write:
@@ -369,7 +370,7 @@ def refresh(article_ids: Iterable[int]) -> None:
         return
     current = _current_idf()
     if current is None or current[1] <= SMALL_CORPUS or len(touched) > REBUILD_SHARE * current[1]:
-        rebuild_all()
+        rebuild_all(durable=True)  # it follows a write that was acknowledged as durable
         return
     idf = current[0]
     # One query over the neighbour graph: who points at the touched articles, and whom they
@@ -427,8 +428,9 @@ def refresh(article_ids: Iterable[int]) -> None:
     rows = [
         row for pk, best in lists.items() for row in _rows(pk, best, fallback.get(features[pk].language, []))
     ]
+    # Committed durably, like the writes it follows (an editor's publish, an API import): only a
+    # full rebuild, which can simply run again, skips the wait for the disk.
     with transaction.atomic():
-        commit_without_flush_wait(SimilarArticle)
         lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.filter(article_id__in=lists).delete()
         bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)

@@ -476,7 +476,11 @@ class Importer:
             "release__pending_revision__content__image_sources",
         )  # fmt: skip
         if lock:
-            existing_qs = existing_qs.select_for_update(of=("self",))
+            # Lock the rows first, then read them with their pointers in a statement of its own:
+            # a statement that waited for a lock sees the locked row as committed, but the rows
+            # it joined as they were when it started (PostgreSQL, read committed).
+            locked = Article.objects.filter(reference__in=references).select_for_update()
+            list(locked.values_list("pk", flat=True))
         existing = {row["reference"]: row for row in existing_qs}
         published = self._published_contents(items, existing)
         for item in items:
