@@ -822,7 +822,8 @@ def decide_import(
     5. a version already published: unchanged when the content is the same, else pending work
        flagged for a human ("same version, different content"), never live;
     6. editors have pending work: a conflict kept beside it;
-    7. archived, or not ``goes_live``: pending work for review;
+    7. no version while a versioned revision is live, archived, or not ``goes_live``: pending
+       work for review;
     8. otherwise it goes live, superseding any pending import.
     """
     if target is None:
@@ -852,6 +853,12 @@ def decide_import(
             ImportAction.PENDING,
             f"version {version} was published already with different content: kept as pending work for "
             "review (same version, different content)",
+        )
+    if version_key(version) is None and target.live_version:
+        return ImportDecision(
+            ImportAction.PENDING,
+            f"the document carries no version, and version {target.live_version} is live: kept as pending "
+            "work for review",
         )
     if target.state == ArticleState.ARCHIVED:
         return ImportDecision(

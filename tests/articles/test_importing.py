@@ -381,3 +381,17 @@ def test_directories_give_every_txt_file_below_them_in_path_order(tmp_path):
     assert paths == [str(p) for p in expected]
     relative = [str(Path(p).relative_to(tree)) for p in paths]
     assert relative == [".txt", "Z.txt", "a/deeper/y.txt", "a/x.txt", "a-b/x.txt", "b.txt", "linked.txt"]
+
+
+def test_a_document_without_a_version_never_replaces_a_versioned_live_one(sample_text):
+    import_text(sample_text)
+    unversioned = sample_text.replace("  • version: 1.5.4\n", "").replace(
+        "difficultyadvanced", "difficultyintermediate"
+    )
+    assert "version: 1.5.4" not in unversioned
+    result = import_text(unversioned)
+    assert result.outcome == "updated"
+    assert any("carries no version" in warning["message"] for warning in result.warnings)
+    article = Article.objects.get()
+    assert article.version == "1.5.4" and article.difficulty == "advanced"
+    assert Release.objects.get().pending_revision.content["difficulty"] == "intermediate"
