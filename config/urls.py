@@ -6,11 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from config.health import health
-from releases.api import ArticleRevisionsView, ArticleViewSet, ArticleWorkflowViewSet
+from releases.api import ArticleRevisionsView, ArticleViewSet, ArticleWorkflowViewSet, ImportViewSet
 
 router = DefaultRouter()
 router.register("articles", ArticleViewSet, basename="article")
 router.register("articles", ArticleWorkflowViewSet, basename="article-workflow")
+router.register("imports", ImportViewSet, basename="import")
 
 urlpatterns = [
     path("health", health, name="health"),

@@ -243,7 +243,7 @@ class PlainTextParser(parsers.BaseParser):
 
 
 class ArticleViewSet(articles_views.ArticleViewSet):
-    """The meta API with its writes: PATCH makes pending work, POST import/ brings a document.
+    """The meta API with its writes: PATCH makes pending work.
 
     Reads are the articles app's; writes go through the action layer.
     """
@@ -294,6 +294,19 @@ class ArticleViewSet(articles_views.ArticleViewSet):
         working = services.working_revision(article)
         return f'{etag[:-1]}-r{working.number if working else 0}"'
 
+
+class ImportViewSet(viewsets.ViewSet):
+    """POST /api/imports/: one page-text document in, one import result out.
+
+    Imports are a collection of their own, apart from ``/api/articles/{slug}/``, so no article
+    slug can ever collide with the route.
+    """
+
+    permission_classes = [permissions.IsAdminUser]
+    parser_classes = [PlainTextParser]
+    metadata_class = RouteMetadata
+    renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
+
     @extend_schema(
         summary="Import one page-text document",
         description="Staff only. The body is one document as text/plain. 201 when it created an "
@@ -302,16 +315,7 @@ class ArticleViewSet(articles_views.ArticleViewSet):
         request={"text/plain": OpenApiTypes.STR},
         responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportResultSerializer},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[PlainTextParser],
-        permission_classes=[permissions.IsAdminUser],
-        filterset_class=None,
-        pagination_class=None,
-    )
-    def import_(self, request):
+    def create(self, request):
         data = request.data if isinstance(request.data, bytes) else b""
         result = import_document(data, path="<request>", user=request.user)
         code = {"created": status.HTTP_201_CREATED, "failed": status.HTTP_400_BAD_REQUEST}.get(

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 META_EXAMPLE = json.loads((Path(__file__).parent / "meta_example.json").read_text())
 SAMPLE_REFERENCE = "anp-ref-035445-8950"
 LIST_URL = "/api/articles/"
-IMPORT_URL = "/api/articles/import/"
+IMPORT_URL = "/api/imports/"
 
 # Meta keys written "key value" on one line, and fields of records written "  • name: value".
 SCALAR_KEYS = ("topic", "summary", "code language", "difficulty", "reading time", "view count", "reference")
@@ -834,11 +834,11 @@ def test_schema_is_openapi_3_and_describes_every_operation(anon):
         ("/api/articles/{slug}/", "get"),
         ("/api/articles/{slug}/similar/", "get"),
         ("/api/articles/{slug}/revisions/", "get"),
-        ("/api/articles/import/", "post"),
+        ("/api/imports/", "post"),
     ):
         assert "200" in paths[path][method]["responses"], (method, path)
-    assert "text/plain" in paths["/api/articles/import/"]["post"]["requestBody"]["content"]
-    assert {"200", "201", "400"} <= set(paths["/api/articles/import/"]["post"]["responses"])
+    assert "text/plain" in paths["/api/imports/"]["post"]["requestBody"]["content"]
+    assert {"200", "201", "400"} <= set(paths["/api/imports/"]["post"]["responses"])
 
 
 def test_schema_documents_every_list_parameter(anon):
@@ -877,7 +877,7 @@ def test_schema_marks_revisions_and_import_staff_only(anon):
 
     assert allows_anonymous(paths["/api/articles/"]["get"])
     assert allows_anonymous(paths["/api/articles/{slug}/"]["get"])
-    assert not allows_anonymous(paths["/api/articles/import/"]["post"])
+    assert not allows_anonymous(paths["/api/imports/"]["post"])
     assert not allows_anonymous(paths["/api/articles/{slug}/revisions/"]["get"])
 
 

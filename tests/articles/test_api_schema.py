@@ -31,10 +31,10 @@ META_OPERATIONS = {
     ("GET", "/api/articles/{slug}/"),
     ("GET", "/api/articles/{slug}/similar/"),
     ("GET", "/api/articles/{slug}/revisions/"),
-    ("POST", "/api/articles/import/"),
+    ("POST", "/api/imports/"),
 }
 REVISIONS = "/api/articles/{slug}/revisions/"
-IMPORT = "/api/articles/import/"
+IMPORT = "/api/imports/"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

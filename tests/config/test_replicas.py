@@ -37,7 +37,7 @@ def test_a_replica_is_chosen_among_all(settings):
 
 
 def test_writes_and_signed_in_users_stay_on_the_primary(settings, django_user_model, db):
-    post = RequestFactory().post("/api/articles/import/")
+    post = RequestFactory().post("/api/imports/")
     post.user = AnonymousUser()
     assert read_alias_during(post, settings) == "default"
     signed_in = RequestFactory().get("/")

@@ -603,14 +603,14 @@ SYNCHRONOUS_COMMIT_OFF = re.compile(r"synchronous_commit\W+(to\W+|=\W*)?'?off", 
 
 @pytest.mark.postgres
 def test_11_api_imports_are_durable_before_they_are_acknowledged(sample_text, reviewer):
-    """11. **API imports are acknowledged before they are durable.** `POST /api/articles/import/`
+    """11. **API imports are acknowledged before they are durable.** `POST /api/imports/`
     answers 201 with synchronous commit off; a crash right after can lose an import the client
     was told succeeded."""
     responses = []
     statements = _statements(
         lambda: responses.append(
             api(reviewer).post(
-                "/api/articles/import/",
+                "/api/imports/",
                 document(sample_text, reference="anp-ref-000011-0011"),
                 content_type="text/plain",
             )

@@ -301,8 +301,8 @@ API = [
     ("GET", "/api/articles/{draft}/revisions/", None, STAFF),
     ("OPTIONS", "/api/articles/{live}/revisions/", None, STAFF),
     ("DELETE", "/api/articles/{live}/revisions/", None, (401, 405, 405, 405)),
-    ("POST", "/api/articles/import/", "document", (401, 201, 201, 201)),
-    ("GET", "/api/articles/import/", None, (401, 405, 405, 405)),
+    ("POST", "/api/imports/", "document", (401, 201, 201, 201)),
+    ("GET", "/api/imports/", None, (401, 405, 405, 405)),
     ("GET", "/api/articles/{live}/submit/", None, (401, 405, 405, 405)),
     ("GET", "/api/schema/", None, OPEN),
     ("GET", "/api/docs/", None, OPEN),
@@ -527,7 +527,7 @@ def test_editors_cannot_publish_through_the_import_endpoint(api_as, sample_text,
             "difficultyadvanced", "difficultybeginner"
         )
     response = api_as("editor").generic(
-        "POST", "/api/articles/import/", document.encode(), content_type="text/plain"
+        "POST", "/api/imports/", document.encode(), content_type="text/plain"
     )
     assert response.status_code in (200, 201, 403), response.json()
     readers = api_as("anonymous")
