@@ -526,9 +526,7 @@ def test_editors_cannot_publish_through_the_import_endpoint(api_as, sample_text,
         document = sample_text.replace("version: 1.5.4", "version: 1.5.5").replace(
             "difficultyadvanced", "difficultybeginner"
         )
-    response = api_as("editor").generic(
-        "POST", "/api/imports/", document.encode(), content_type="text/plain"
-    )
+    response = api_as("editor").generic("POST", "/api/imports/", document.encode(), content_type="text/plain")
     assert response.status_code in (200, 201, 403), response.json()
     readers = api_as("anonymous")
     if case == "new article":
