@@ -28,7 +28,7 @@ event, pointer or row change). After every step:
   published revision (through ``base_number`` and ``merged_number``); it may stop being held
   only in a step that is a reviewer's publish or conflict resolution, recorded in the audit
   trail as that reviewer's (an import, a rollback or anything else never drops one);
-- the versions of an article's published revisions are unique;
+- the versions of an article's published revisions are unique, and grow with each one;
 - anonymous API clients read the live revision's content, and get 404 for a never-published or
   archived article;
 - every successful action adds exactly one audit event (an import or a tag rename, one per
@@ -957,6 +957,23 @@ class WorkflowMachine(RuleBasedStateMachine):
         versions = Revision.objects.filter(state=ArticleState.PUBLISHED).values_list("article_id", "version")
         repeated = [key for key, count in Counter(versions).items() if count > 1]
         assert not repeated, f"published versions repeat: {repeated}"
+
+    @invariant()
+    def published_versions_only_grow(self):
+        """Publishing, rolling back and renaming a tag bump the live version, and an import older
+        than the live version is stale: each published revision's version is greater than every
+        earlier one of its article (only an article's first may have none)."""
+        published = Revision.objects.filter(state=ArticleState.PUBLISHED).order_by("article_id", "number")
+        history: dict[int, list[tuple[int, str]]] = {}
+        for article_id, number, version in published.values_list("article_id", "number", "version"):
+            history.setdefault(article_id, []).append((number, version))
+        for revisions in history.values():
+            for (_, earlier), (number, version) in zip(revisions, revisions[1:], strict=False):
+                key, earlier_key = version_key(version), version_key(earlier)
+                assert key is not None and (earlier_key is None or key > earlier_key), (
+                    f"published revision r{number} has version {version!r}, after {earlier!r}: "
+                    f"published versions {[v for _, v in revisions]}"
+                )
 
     @invariant()
     def editors_work_is_never_lost(self):
