@@ -27,6 +27,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# The browser tests' JavaScript (axe-core), pinned in package-lock.json: reinstalled only when it changes.
+node_modules/.installed: package.json package-lock.json
+	scripts/ensure-node-tools
+	touch $@
+
 var/secret_key: | $(BIN)/python
 	mkdir -p var
 	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
@@ -53,6 +58,7 @@ test: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	scripts/ensure-chromium
+	$(MAKE) --no-print-directory node_modules/.installed
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 BENCH_COUNT ?= 100000
@@ -77,4 +83,4 @@ bench-quick: $(VENV)/.installed-dev
 	$(BIN)/python bench/report.py
 
 clean:
-	rm -rf $(VENV) staticfiles test-output .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles test-output .pytest_cache

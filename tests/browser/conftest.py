@@ -173,8 +173,19 @@ def _screenshot_path(node: pytest.Item) -> Path:
 
 
 @pytest.fixture
+def browser_context_options() -> dict:
+    """Extra options of the `page` fixture's browser context; a test module overrides this fixture
+    to change them (the accessibility tests set ``bypass_csp`` to inject axe-core)."""
+    return {}
+
+
+@pytest.fixture
 def page(
-    browser: Browser, _browser_test_env: None, live_server, request: pytest.FixtureRequest
+    browser: Browser,
+    _browser_test_env: None,
+    live_server,
+    request: pytest.FixtureRequest,
+    browser_context_options: dict,
 ) -> Iterator[Page]:
     """A new context and tab per test, with `base_url` set to the live server.
 
@@ -183,7 +194,7 @@ def page(
     Console errors, page errors and CSP violations fail the test at teardown unless it is marked
     ``allow_console_errors``."""
     _screenshot_path(request.node).unlink(missing_ok=True)  # from an earlier run: it would mislead
-    context = browser.new_context(base_url=live_server.url)
+    context = browser.new_context(base_url=live_server.url, **browser_context_options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     outside = request.node.stash[_OUTSIDE_REQUESTS] = []
 
