@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -127,6 +127,27 @@ def _distinct(queryset, field: str) -> list[str]:
     )
 
 
+# The app that keeps revisions registers when an article's live version was made, as an expression
+# over Article (NULL when none is live). articles itself knows nothing of revisions.
+live_version_made_at: Callable[[], Any] | None = None
+
+
+def with_live_dates(queryset):
+    """Articles annotated with ``live_made_at``, when the version readers see was made: the dates
+    readers are shown (the page's modified time, the feed, the sitemap) follow the live version,
+    never work that is not live yet."""
+    if live_version_made_at is None:
+        return queryset.annotate(live_made_at=Value(None, output_field=DateTimeField()))
+    return queryset.annotate(live_made_at=live_version_made_at())
+
+
+def live_dates(article: Article) -> dict[str, Any]:
+    """When an article read through ``with_live_dates`` first went live and when its live version
+    was made (its first publication when that is unknown); both None when it never went live."""
+    published = article.published_at
+    return {"published": published, "modified": getattr(article, "live_made_at", None) or published}
+
+
 # The app that keeps revisions registers how to read one for a staff preview:
 # (article, "12" or "1.5.4") -> content or None. articles itself knows nothing of revisions.
 revision_previewer: Callable[[Article, str], dict | None] | None = None
@@ -138,7 +159,8 @@ def article_page(*, slug: str, user, revision: str | None = None) -> tuple[Artic
     Everyone gets the live content; staff may preview any revision by version, and see
     articles that are not live. Others get a 404 for anything not live.
     """
-    article = get_object_or_404(articles_with_content(Article.objects.visible_to(user)), slug=slug)
+    queryset = with_live_dates(articles_with_content(Article.objects.visible_to(user)))
+    article = get_object_or_404(queryset, slug=slug)
     if revision and user is not None and user.is_staff and revision_previewer is not None:
         content = revision_previewer(article, revision)
         if content is None:

@@ -3,7 +3,7 @@ from django.urls import path
 
 from articles import views
 from articles.feeds import LatestArticlesFeed
-from articles.sitemaps import ArticleSitemap
+from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("entities/<str:type>/<slug:slug>/", views.entity_page, name="entity"),
     path("search/", views.search, name="search"),
     path("feed/", LatestArticlesFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": {"articles": ArticleSitemap}}, name="sitemap"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

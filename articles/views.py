@@ -1,11 +1,15 @@
 """Reader pages: thin views over the selectors; templates show every piece of text as text."""
 
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from articles import read_cache, selectors
+from articles import read_cache, selectors, seo
 from articles.cards import card_png
 from articles.models import Tag
 
@@ -21,10 +25,12 @@ def home(request):
         name: request.GET.get(name, "").strip() for name in ("stack", "tool", "difficulty", "code_language")
     }
     page = _page(request, selectors.live_articles(**filters))
+    choices = selectors.filter_choices()
+    head = seo.home_head(request, page=page, filters=filters, choices=choices)
     return render(
         request,
         "articles/home.html",
-        {"page": page, "filters": filters, "choices": selectors.filter_choices(), "query": ""},
+        {"page": page, "filters": filters, "choices": choices, "query": "", "seo": head},
     )
 
 
@@ -35,10 +41,11 @@ def article_detail(request, slug):
         slug=slug, user=request.user, revision=request.GET.get("revision")
     )
     similar = selectors.similar_articles([article.id], limit=5)[article.id]
+    head = seo.article_head(request, article=article, content=content, **selectors.live_dates(article))
     return render(
         request,
         "articles/detail.html",
-        {"article": article, "meta": content, "similar": similar, "preview": preview},
+        {"article": article, "meta": content, "similar": similar, "preview": preview, "seo": head},
     )
 
 
@@ -57,7 +64,8 @@ def tool_page(request, slug):
 def _tag_page(request, kind, slug):
     tag, articles = selectors.tag_page(kind=kind, slug=slug)
     heading = f"{'Stack' if kind == Tag.Kind.STACK else 'Tool'}: {tag.name}"
-    return render(request, "articles/browse.html", {"heading": heading, "page": _page(request, articles)})
+    about = f"the {'stack' if kind == Tag.Kind.STACK else 'tool'} {tag.name}"
+    return _browse(request, heading, about, articles)
 
 
 @require_GET
@@ -65,7 +73,13 @@ def _tag_page(request, kind, slug):
 def entity_page(request, type, slug):
     entity, articles = selectors.entity_page(type=type, slug=slug)
     heading = f"{entity.type.capitalize()}: {entity.name}"
-    return render(request, "articles/browse.html", {"heading": heading, "page": _page(request, articles)})
+    return _browse(request, heading, f"{entity.name} ({entity.type})", articles)
+
+
+def _browse(request, heading, about, articles):
+    page = _page(request, articles)
+    head = seo.browse_head(request, heading=heading, about=about, page=page)
+    return render(request, "articles/browse.html", {"heading": heading, "page": page, "seo": head})
 
 
 @require_GET
@@ -73,7 +87,8 @@ def entity_page(request, type, slug):
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     page = _page(request, selectors.search_live_articles(query))
-    return render(request, "articles/search.html", {"page": page, "query": query})
+    head = seo.search_head(request, query=query, page=page)
+    return render(request, "articles/search.html", {"page": page, "query": query, "seo": head})
 
 
 @require_GET
@@ -94,3 +109,16 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own: the site's icon from its static files."""
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes() -> bytes:
+    return Path(finders.find("favicon.ico")).read_bytes()

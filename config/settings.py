@@ -5,6 +5,7 @@ variable; nothing here needs editing to deploy. The variables are documented in 
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # Gzip, for answers without secrets only (BREACH: config/compression.py). Above the middleware
+    # that set ETags and CSRF cookies, so it compresses their finished answer.
+    "config.compression.SafeGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -206,6 +210,13 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Hosts article images may be loaded from (the CSP's img-src): comma-separated CSP host sources such
+# as images.example.com, https://images.example.com or *.cdn.example.com. Without a scheme a host
+# matches the page's own (https only, on an https site). The default serves the sample articles.
+IMAGE_HOSTS = env_list("IMAGE_HOSTS", "images.unsplash.com,loremflickr.com,dummyimage.com")
+for _host in IMAGE_HOSTS:
+    if not re.fullmatch(r"(https?://)?(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]+)?", _host):
+        raise ImproperlyConfigured(f"IMAGE_HOSTS: {_host!r} is not a host such as images.example.com.")
 if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER"):
     # e.g. "HTTP_X_FORWARDED_PROTO,https" behind a TLS-terminating proxy.
     name, _, value = proxy_header.partition(",")

@@ -18,9 +18,9 @@ How it fits together:
 * ``page`` is a fresh browser context and tab per test. Console errors, uncaught page errors and
   CSP violations (Chromium reports them as console errors: "Refused to ..." or "... violates the
   following Content Security Policy directive ...") fail the test at teardown; mark a test
-  ``@pytest.mark.allow_console_errors`` when it expects some. The one console error ignored is
-  Chromium's own /favicon.ico request failing (the site has no favicon). When a test fails, a
-  screenshot is saved to ``test-output/browser/<test name>.png``.
+  ``@pytest.mark.allow_console_errors`` when it expects some. None is ignored: the site serves
+  the /favicon.ico Chromium asks for on its own. When a test fails, a screenshot is saved to
+  ``test-output/browser/<test name>.png``.
 * Every test in this folder carries the ``browser`` marker: ``pytest -m "not browser"`` skips them.
 
 The Playwright sync API keeps an asyncio loop marked as running in this thread between its calls.
@@ -38,7 +38,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
@@ -159,13 +158,6 @@ def _describe_console(message: ConsoleMessage) -> str:
     return f"{kind}: {message.text}" + (f" ({where})" if where else "")
 
 
-def _is_favicon_miss(message: ConsoleMessage) -> bool:
-    """Chromium asks for /favicon.ico on its own, at a moment that varies; the site has none, so
-    the 404 would fail tests at random. Nothing on a page asks for it: it is not a page's error."""
-    url = (message.location or {}).get("url") or ""
-    return urlsplit(url).path == "/favicon.ico" and message.text.startswith("Failed to load resource")
-
-
 def _screenshot_path(node: pytest.Item) -> Path:
     """test-output/browser/<test name>.png under the project folder (git ignores test-output/)."""
     name = re.sub(r"[^\w.-]+", "_", node.name).strip("_")
@@ -211,7 +203,7 @@ def page(
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not _is_favicon_miss(message):
+        if message.type == "error":
             problems.append(_describe_console(message))
 
     def on_page_error(error: Error) -> None:
