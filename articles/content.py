@@ -11,11 +11,10 @@ from typing import Any
 from django.db import models
 
 from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article, ArticleEntity, ArticleTag, ImageSource
-from articles.parsing import MAX_ERRORS, ParsedPage, Problem, check_url
+from articles.parsing import MAX_ERRORS, ParsedPage, Problem, check_url, parse_version, version_problem
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
 MAX_PARTS = 32_767  # stack, tools, entities, image sources: their positions are small integers
-VERSION_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})$")
 
 # Keys of the content dict, in the order of the meta JSON.
 CONTENT_KEYS = (
@@ -33,8 +32,7 @@ _SAME_NAME = (
 
 def version_key(version: str | None) -> tuple[int, int, int] | None:
     """Numeric sort key of a MAJOR.MINOR.PATCH version (1.10.0 sorts after 1.9.0); None if absent."""
-    match = VERSION_RE.match(version or "")
-    return tuple(int(part) for part in match.groups()) if match else None
+    return parse_version(version)
 
 
 def content_version(content: dict[str, Any]) -> str:
@@ -159,6 +157,8 @@ def clean_content(
     - a control character (Unicode category Cc but tab and line feed) in any string;
     - a line feed in a one-line field (see ``SINGLE_LINE_KEYS``) or in any dict key;
     - an extra-meta key in ``RESERVED_EXTRA_KEYS`` or starting with "_";
+    - a revision version that is not MAJOR.MINOR.PATCH with parts of at most nine digits
+      (``articles.parsing.version_problem``);
     - what the database would refuse: text longer than its column, a reading time past a
       32-bit integer, too many parts, entities without a name or type, bad image URLs.
 
@@ -189,6 +189,7 @@ def clean_content(
             cleaned[name] = _repair(value, key in SINGLE_LINE_KEYS, label, problems, keep_keys=key == "extra")
         values = None  # (the line ends may have changed)
     problems.extend(_reserved_key_problems(cleaned.get("extra")))
+    problems.extend(_version_problems(cleaned.get("revision")))
     if values is None:
         values = article_field_values(cleaned)
     problems.extend(_storage_problems(cleaned, values))
@@ -344,6 +345,15 @@ def _reserved_key_problems(extra: Any) -> list[Problem]:
             message = f"is a reserved name for an extra meta entry (it {why}); rename the entry"
             problems.append(Problem(None, f"extra.{_label(key)}", message))
     return problems
+
+
+def _version_problems(revision: Any) -> list[Problem]:
+    """A revision version the parser would refuse (an empty one counts as none)."""
+    version = revision.get("version") if isinstance(revision, dict) else None
+    if not version:
+        return []
+    message = version_problem(version) if isinstance(version, str) else "must be text such as 1.5.4"
+    return [Problem(None, "revision.version", message)] if message else []
 
 
 # The max_length of each of Article's columns (None when it has none), read once: asking

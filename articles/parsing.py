@@ -326,12 +326,39 @@ def _check_flag(value: str) -> tuple[bool | None, str]:
     return None, f"expected 0 or 1, got {_short(value)}"
 
 
-def _check_version(value: str) -> tuple[str | None, str]:
-    """A version MAJOR.MINOR.PATCH of ASCII numbers (at most 9 digits each), kept as text."""
+# A version is MAJOR.MINOR.PATCH, each part a whole number of at most nine digits: every part fits
+# a 32-bit integer, the three fit the 40-character version columns, and a version read back always
+# parses again. The parser, the content validator (edits, the API, the admin, restores) and the
+# version bumps of publishing and rolling back all go through parse_version and version_problem.
+VERSION_PART_DIGITS = 9
+VERSION_PART_MAX = 10**VERSION_PART_DIGITS - 1
+
+
+def parse_version(value: str | None) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a valid version, else None (see ``version_problem``)."""
+    if not value or version_problem(value):
+        return None
+    major, minor, patch = (int(part) for part in value.split("."))
+    return major, minor, patch
+
+
+def version_problem(value: str) -> str:
+    """What is wrong with a version string, or "" when it is a valid MAJOR.MINOR.PATCH."""
     parts = value.split(".")
-    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 9 for part in parts):
-        return None, f"expected a version MAJOR.MINOR.PATCH such as 1.5.4, got {_short(value)}"
-    return value, ""
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        return f"expected a version MAJOR.MINOR.PATCH such as 1.5.4, got {_short(value)}"
+    if any(len(part) > VERSION_PART_DIGITS for part in parts):
+        return (
+            f"each part of a version is a whole number of at most {VERSION_PART_DIGITS} digits "
+            f"(up to {VERSION_PART_MAX:,}), got {_short(value)}"
+        )
+    return ""
+
+
+def _check_version(value: str) -> tuple[str | None, str]:
+    """A version MAJOR.MINOR.PATCH (see ``version_problem``), kept as text."""
+    problem = version_problem(value)
+    return (None, problem) if problem else (value, "")
 
 
 def _check_date(value: str) -> tuple[datetime.date | None, str]:

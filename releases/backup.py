@@ -34,6 +34,7 @@ from django.utils.text import slugify
 from articles import similarity
 from articles.content import article_field_values, clean_content, content_from_article
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, ImageSource
+from articles.parsing import version_problem
 from articles.writing import PartsWriter
 from releases.importing import DocumentResult, ImportReport
 from releases.models import AuditAction, AuditEvent, Release, ReviewState, Revision, RevisionKind
@@ -747,6 +748,8 @@ def _parse_revisions(revisions: list, content: dict[str, Any]) -> list[dict[str,
         version = _expect(revision, "version", str, f"{where}.version")
         if len(version) > Revision._meta.get_field("version").max_length:
             raise _Invalid(f"{where}.version", "is too long")
+        if version and version_problem(version):
+            raise _Invalid(f"{where}.version", version_problem(version))
         if not isinstance(revision.get("conflict"), bool):
             raise _Invalid(f"{where}.conflict", "must be true or false")
         author = _username(revision.get("author"), f"{where}.author")

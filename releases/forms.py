@@ -264,7 +264,10 @@ class ArticleEditForm(forms.ModelForm):
             )
         except services.InvalidContent as error:
             for problem in error.problems:
-                self.add_error(None, f"{problem['field']}: {problem['message']}")
+                if problem["field"] == "revision.version":  # a field of this form: say it there
+                    self.add_error("version", problem["message"])
+                else:
+                    self.add_error(None, f"{problem['field']}: {problem['message']}")
         return cleaned
 
     def _content(self, cleaned: dict[str, Any]) -> dict[str, Any]:

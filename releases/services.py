@@ -34,6 +34,7 @@ from articles.content import (
     version_key,
 )
 from articles.models import Article, ArticleState, Entity, Tag
+from articles.parsing import VERSION_PART_MAX
 from articles.writing import article_apply_content, tag_slug
 from releases.models import AuditAction, AuditEvent, Release, ReviewState, Revision, RevisionKind
 
@@ -93,7 +94,11 @@ def review_state(article: Article) -> str:
 
 
 def bump_version(version: str | None, level: str = "patch") -> str:
-    """1.5.4 -> 1.5.5 (patch), 1.6.0 (minor), 2.0.0 (major); no version yet -> 1.0.0."""
+    """1.5.4 -> 1.5.5 (patch), 1.6.0 (minor), 2.0.0 (major); no version yet -> 1.0.0.
+
+    A part never grows past VERSION_PART_MAX: such a bump is refused (InvalidTransition), never
+    wrapped around or written as a version nothing could read back.
+    """
     if level not in BUMPS:
         raise InvalidTransition(f"bump must be one of {', '.join(BUMPS)}, not {level!r}")
     key = version_key(version)
@@ -101,10 +106,17 @@ def bump_version(version: str | None, level: str = "patch") -> str:
         return "1.0.0"
     major, minor, patch = key
     if level == "major":
-        return f"{major + 1}.0.0"
-    if level == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+        bumped = f"{major + 1}.0.0"
+    elif level == "minor":
+        bumped = f"{major}.{minor + 1}.0"
+    else:
+        bumped = f"{major}.{minor}.{patch + 1}"
+    if version_key(bumped) is None:  # a part would pass the largest a version can hold
+        raise InvalidTransition(
+            f"Version {version} cannot be bumped ({level}): its {level} part would pass "
+            f"{VERSION_PART_MAX:,}, the largest a version part can be."
+        )
+    return bumped
 
 
 def latest_revision(article: Article) -> Revision | None:
