@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # Before anything reads the request: a NUL in its path, query, form or credentials is a 400.
+    "config.null_guard.NullCharacterGuardMiddleware",
     # Gzip, for answers without secrets only (BREACH: config/compression.py). Above the middleware
     # that set ETags and CSRF cookies, so it compresses their finished answer.
     "config.compression.SafeGZipMiddleware",

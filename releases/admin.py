@@ -6,11 +6,12 @@ ever deleted: archive takes an article down.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -230,7 +231,8 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return urls + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        article = get_object_or_404(content_prefetch(Article.objects.all()), pk=object_id)
+        pk = _id_or_404(Article, object_id)
+        article = get_object_or_404(content_prefetch(Article.objects.all()), pk=pk)
         revisions = list(revisions_for(article))
         release = services.release_of(article)
         extra = {
@@ -506,6 +508,14 @@ class EntityAdmin(RenameThroughActionsMixin, articles_admin.EntityAdmin):
         return services.entity_rename(entity=entity, user=user, name=name)
 
 
+def _id_or_404(model, object_id: str):
+    """The primary key an admin address names; 404 for text that is not one (never a 500)."""
+    try:
+        return model._meta.pk.to_python(unquote(object_id))
+    except ValidationError:
+        raise Http404(f"No {model._meta.verbose_name} has the id {object_id[:40]!r}.") from None
+
+
 admin.site.unregister(User)
 
 
@@ -515,9 +525,12 @@ class UserAdmin(auth_admin.UserAdmin):
     rows protect them); deactivate them instead (uncheck "Active")."""
 
     def delete_view(self, request, object_id, extra_context=None):
+        user = self.get_object(request, unquote(object_id))
+        if user is None:  # not an id, or no such user: Django's answer (back to the list, with a message)
+            return super().delete_view(request, object_id, extra_context)
         has_history = (
-            Revision.objects.filter(author_id=object_id).exists()
-            or AuditEvent.objects.filter(user_id=object_id).exists()
+            Revision.objects.filter(author_id=user.pk).exists()
+            or AuditEvent.objects.filter(user_id=user.pk).exists()
         )
         if has_history:
             messages.error(
