@@ -75,14 +75,21 @@ def _for_lists(queryset):
 
 
 def tag_page(*, kind: str, slug: str) -> tuple[Tag, Any]:
-    """A stack or tool tag and its live articles; 404 when the tag is unknown."""
-    tag = get_object_or_404(Tag, kind=kind, slug=slug)
+    """A stack or tool tag and its live articles; 404 when no live article carries it.
+
+    A tag only drafts (or archived articles) carry is not shown: its name is theirs until they
+    go live.
+    """
+    live_links = ArticleTag.objects.filter(tag=OuterRef("pk"), article__state=ArticleState.PUBLISHED)
+    tag = get_object_or_404(Tag.objects.filter(Exists(live_links)), kind=kind, slug=slug)
     return tag, _for_lists(Article.objects.live().with_tag(tag.pk))
 
 
 def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:
-    """An entity and the live articles that name it; 404 when it is unknown."""
-    entity = get_object_or_404(Entity, type=type, slug=slug)
+    """An entity and the live articles that name it; 404 when no live article names it (an
+    entity only drafts name stays unknown to readers, like a tag)."""
+    live_links = ArticleEntity.objects.filter(entity=OuterRef("pk"), article__state=ArticleState.PUBLISHED)
+    entity = get_object_or_404(Entity.objects.filter(Exists(live_links)), type=type, slug=slug)
     links = ArticleEntity.objects.filter(article=OuterRef("pk"), entity=entity)
     return entity, _for_lists(Article.objects.live().filter(Exists(links)))
 

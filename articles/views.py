@@ -4,10 +4,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from articles import read_cache, selectors, seo
 from articles.cards import card_png
@@ -15,10 +15,15 @@ from articles.models import Tag
 
 
 def _page(request, queryset):
-    return Paginator(queryset, selectors.READER_PAGE_SIZE).get_page(request.GET.get("page"))
+    """The requested page of a list; 404 for a page number that is not one of its pages, so that
+    no address serves a copy of page 1 (no ``page`` at all is page 1)."""
+    try:
+        return Paginator(queryset, selectors.READER_PAGE_SIZE).page(request.GET.get("page", 1))
+    except InvalidPage:
+        raise Http404("No such page of this list.") from None
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def home(request):
     filters = {
@@ -34,7 +39,7 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def article_detail(request, slug):
     article, content, preview = selectors.article_page(
@@ -49,13 +54,13 @@ def article_detail(request, slug):
     )
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def stack_page(request, slug):
     return _tag_page(request, Tag.Kind.STACK, slug)
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def tool_page(request, slug):
     return _tag_page(request, Tag.Kind.TOOL, slug)
@@ -68,7 +73,7 @@ def _tag_page(request, kind, slug):
     return _browse(request, heading, about, articles)
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def entity_page(request, type, slug):
     entity, articles = selectors.entity_page(type=type, slug=slug)
@@ -82,7 +87,7 @@ def _browse(request, heading, about, articles):
     return render(request, "articles/browse.html", {"heading": heading, "page": page, "seo": head})
 
 
-@require_GET
+@require_safe
 @read_cache.anonymous_page
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
@@ -91,7 +96,7 @@ def search(request):
     return render(request, "articles/search.html", {"page": page, "query": query, "seo": head})
 
 
-@require_GET
+@require_safe
 def card(request, slug):
     """The article's 1200x630 social card, drawn once per version of the article."""
     article, content, _ = selectors.article_page(slug=slug, user=None)
@@ -100,7 +105,7 @@ def card(request, slug):
     return response
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -111,7 +116,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def favicon(request):
     """/favicon.ico, which browsers ask for on their own: the site's icon from its static files."""
     response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")

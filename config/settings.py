@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "config.compression.SafeGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    "config.head.ConditionalGetMiddleware",  # Django's, with the ETag on HEAD answers too
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.replicas.ReplicaReadsMiddleware",
