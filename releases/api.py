@@ -150,7 +150,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request, slug=None):
+    def submit(self, request, slug=None, format=None):
         return self._run(
             NoteSerializer,
             lambda article, data: services.article_submit(
@@ -164,7 +164,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def approve(self, request, slug=None):
+    def approve(self, request, slug=None, format=None):
         return self._run(
             NoteSerializer,
             lambda article, data: services.article_approve(
@@ -178,7 +178,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"], url_path="request-changes")
-    def request_changes(self, request, slug=None):
+    def request_changes(self, request, slug=None, format=None):
         return self._run(
             RequiredNoteSerializer,
             lambda article, data: services.article_request_changes(
@@ -192,7 +192,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def publish(self, request, slug=None):
+    def publish(self, request, slug=None, format=None):
         return self._run(
             PublishSerializer,
             lambda article, data: services.article_publish(
@@ -206,7 +206,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def rollback(self, request, slug=None):
+    def rollback(self, request, slug=None, format=None):
         return self._run(
             RollbackSerializer,
             lambda article, data: services.article_rollback(
@@ -224,7 +224,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         responses={200: WorkflowResultSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
-    def archive(self, request, slug=None):
+    def archive(self, request, slug=None, format=None):
         return self._run(
             RequiredNoteSerializer,
             lambda article, data: services.article_archive(

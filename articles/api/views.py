@@ -194,7 +194,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: SimilarSerializer(many=True), 404: NOT_FOUND},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def similar(self, request, slug=None):
+    def similar(self, request, slug=None, format=None):  # format: the router's ".json" suffix
         return read_cache.anonymous_api(self, request, self._similar)
 
     def _similar(self):
