@@ -19,6 +19,8 @@ TITLE_MAX = 70
 DESCRIPTION_MAX = 200
 ELLIPSIS = "…"
 _TITLE_SUFFIX = f" · {SITE_NAME}"
+# Separators a shortened text does not end on, before its ellipsis.
+_TRAILING = " ,;:·-–—"
 # Characters that would let text end or open an element inside <script>: JSON escapes them.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -30,14 +32,11 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     room = limit - len(ELLIPSIS)
-    head = text[: room + 1]
-    if head[room] == " ":  # a word ends exactly at the cut
-        head = head[:room]
-    else:
-        head = head[:room]
-        if " " in head:
-            head = head[: head.rindex(" ")]
-    return head.rstrip(" ,;:·-–—") + ELLIPSIS
+    cut = text[:room]
+    if text[room] != " " and " " in cut:  # the cut falls inside a word: leave that word out
+        cut = cut[: cut.rindex(" ")]
+    cut = cut.rstrip(_TRAILING)
+    return (cut or text[:room]) + ELLIPSIS
 
 
 def page_title(text: str) -> str:
