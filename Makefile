@@ -27,9 +27,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-# The browser tests' JavaScript (axe-core), pinned in package-lock.json: reinstalled only when it changes.
+# Test tools from npm (axe-core, the Nu Html Checker), pinned in package-lock.json: reinstalled only when it changes.
 node_modules/.installed: package.json package-lock.json
-	scripts/ensure-node-tools
+	scripts/ensure-test-tools
 	touch $@
 
 var/secret_key: | $(BIN)/python

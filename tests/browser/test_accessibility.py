@@ -2,7 +2,7 @@
 critical accessibility violations.
 
 axe-core comes from the npm registry, pinned in package.json / package-lock.json (``make test``
-installs it into node_modules/ through scripts/ensure-node-tools). It is injected into each page
+installs it into node_modules/ through scripts/ensure-test-tools). It is injected into each page
 as a script; the site's Content-Security-Policy forbids scripts it did not serve, so this module's
 browser contexts bypass the CSP (``bypass_csp``), and this module only: every other browser test
 runs under the real policy, whose violations fail it.
@@ -33,7 +33,7 @@ def browser_context_options() -> dict:
 def axe_violations(page: Page) -> list[dict]:
     """Run axe-core on the page as it is now: its serious and critical violations."""
     if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run scripts/ensure-node-tools (make test does).", pytrace=False)
+        pytest.fail(f"{AXE} is missing: run scripts/ensure-test-tools (make test does).", pytrace=False)
     page.add_script_tag(path=str(AXE))
     # No preloading: axe would fetch each stylesheet's @import'ed sheets relative to the page.
     results = page.evaluate(
