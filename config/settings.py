@@ -199,6 +199,11 @@ READ_CACHE = env_bool("READ_CACHE", True)
 READ_CACHE_ALIAS = "default"
 READ_CACHE_TIMEOUT = int(os.environ.get("READ_CACHE_TIMEOUT", "600"))
 
+# The editor's desk: a live article's review is due when its last review is older than
+# REVIEW_MAX_AGE_DAYS, or its freshness score is below REVIEW_MIN_FRESHNESS (0-100).
+REVIEW_MAX_AGE_DAYS = int(os.environ.get("REVIEW_MAX_AGE_DAYS", "180"))
+REVIEW_MIN_FRESHNESS = int(os.environ.get("REVIEW_MIN_FRESHNESS", "40"))
+
 # Security. With DEBUG off the HTTPS-only settings are on unless HTTPS=0 (a local plain-HTTP
 # run such as `make run`).
 HTTPS = env_bool("HTTPS", not DEBUG)

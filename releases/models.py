@@ -14,6 +14,7 @@ class RevisionKind(models.TextChoices):
     ROLLBACK = "rollback", "Rollback"
     RESOLVE = "resolve", "Conflict resolution"
     RENAME = "rename", "Rename of a tag or entity"
+    REOPEN = "reopen", "Review requested"
 
 
 class ReviewState(models.TextChoices):
@@ -96,6 +97,11 @@ class AuditAction(models.TextChoices):
     RESOLVE = "resolve", "Resolve conflict"
     RENAME_TAG = "rename_tag", "Rename tag"
     RENAME_ENTITY = "rename_entity", "Rename entity"
+    COMMENT = "comment", "Comment"
+    RESOLVE_COMMENT = "resolve_comment", "Resolve comment"
+    SCHEDULE = "schedule", "Schedule"
+    UNSCHEDULE = "unschedule", "Cancel schedule"
+    REQUEST_REVIEW = "request_review", "Send back to review"
 
 
 class AuditEvent(models.Model):
@@ -128,6 +134,20 @@ class AuditEvent(models.Model):
     @property
     def user_label(self) -> str:
         return self.user_name or "import"
+
+    @property
+    def from_label(self) -> str:
+        return state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return state_label(self.to_state)
+
+
+def state_label(value: str) -> str:
+    """The human name of an article or review state ("in_review" -> "In review")."""
+    labels = dict(ArticleState.choices) | dict(ReviewState.choices)
+    return str(labels.get(value, value))
 
 
 class Release(models.Model):
@@ -180,3 +200,87 @@ class ReviewQueueItem(Article):
         proxy = True
         verbose_name = "review queue item"
         verbose_name_plural = "review queue"
+
+
+class ReviewComment(models.Model):
+    """A comment on an article's pending work, optionally on one field, open until resolved.
+
+    It belongs to the pending revision it was written on; open comments stay on the article
+    while editors make further revisions, until someone resolves them.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="review_comments")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="comments")
+    field = models.CharField(max_length=50, blank=True, help_text="The content field it is about, if one.")
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["article", "resolved_at"], name="comment_open_by_article")]
+
+    def __str__(self):
+        return f"{self.author_name} on {self.article_id}: {self.body[:40]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ScheduledAction(models.TextChoices):
+    PUBLISH = "publish", "Publish"
+    ARCHIVE = "archive", "Archive"
+
+
+class ScheduleState(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+class Schedule(models.Model):
+    """A publish or archive a reviewer set for a later time; ``manage.py publish_scheduled``
+    carries it out as that reviewer, and records the outcome. At most one of each action waits
+    per article."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="schedules")
+    action = models.CharField(max_length=10, choices=ScheduledAction.choices)
+    due_at = models.DateTimeField()
+    revision = models.ForeignKey(
+        Revision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a publish: the approved revision it publishes.",
+    )
+    bump = models.CharField(max_length=10, blank=True)
+    note = models.TextField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user_name = models.CharField(max_length=150)
+    state = models.CharField(max_length=10, choices=ScheduleState.choices, default=ScheduleState.WAITING)
+    outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["state", "due_at"], name="schedule_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "action"],
+                condition=models.Q(state="waiting"),
+                name="schedule_one_waiting_per_action",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.article_id} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -36,7 +36,19 @@ from articles.content import (
 from articles.models import Article, ArticleState, Entity, Tag
 from articles.parsing import VERSION_PART_MAX
 from articles.writing import article_apply_content, tag_slug
-from releases.models import AuditAction, AuditEvent, Release, ReviewState, Revision, RevisionKind
+from releases.compare import LABELS as FIELD_LABELS
+from releases.models import (
+    AuditAction,
+    AuditEvent,
+    Release,
+    ReviewComment,
+    ReviewState,
+    Revision,
+    RevisionKind,
+    Schedule,
+    ScheduledAction,
+    ScheduleState,
+)
 
 BUMPS = ("patch", "minor", "major")
 
@@ -167,6 +179,203 @@ def published_revision(
     return matches[0]
 
 
+# -- which action applies: one rule per action, for the actions and for every page that offers them
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """Who may take an action (a permission, and what the refusal says they may not do) and in
+    which states (``blocker`` says in words why the action does not apply now, or "")."""
+
+    label: str
+    permission: str | tuple[str, ...]  # any of them
+    forbidden: str
+    blocker: Any
+    note_required: bool = False
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether ``user`` can take ``action`` on an article now, and if not, why, in words."""
+
+    action: str
+    label: str
+    allowed: bool
+    reason: str = ""
+
+
+def _state_label(article: Article, release: Release) -> str:
+    if release.review_state:
+        return ReviewState(release.review_state).label.lower()
+    return ArticleState(article.state).label.lower()
+
+
+def _submit_blocker(article: Article, release: Release) -> str:
+    if release.pending_revision_id is not None and release.review_state in (
+        ReviewState.DRAFT,
+        ReviewState.CHANGES_REQUESTED,
+    ):
+        return ""
+    if release.pending_revision_id is None:
+        return "Nothing is pending: edit the article to make a draft first."
+    return f"Only a draft can be submitted for review; this article is {_state_label(article, release)}."
+
+
+def _in_review_blocker(what: str):
+    def blocker(article: Article, release: Release) -> str:
+        if release.review_state == ReviewState.IN_REVIEW:
+            return ""
+        return f"{what} only for an article in review; this article is {_state_label(article, release)}."
+
+    return blocker
+
+
+def _publish_blocker(article: Article, release: Release) -> str:
+    if release.conflict_revision_id is not None:
+        number = release.conflict_revision.number if release.conflict_revision else "?"
+        return (
+            f"An import (revision {number}) conflicts with the pending changes: "
+            "resolve the conflict before publishing."
+        )
+    if release.review_state == ReviewState.REVIEWED:
+        return ""
+    if article.state == ArticleState.ARCHIVED and release.pending_revision_id is None:
+        return ""
+    if release.pending_revision_id is None:
+        return "Nothing is approved to publish: there are no pending changes."
+    return f"Only approved changes can be published; this article is {_state_label(article, release)}."
+
+
+def _rollback_blocker(article: Article, release: Release) -> str:
+    others = Revision.objects.filter(article=article, state=ArticleState.PUBLISHED)
+    if article.state == ArticleState.PUBLISHED and release.live_revision_id is not None:
+        others = others.exclude(pk=release.live_revision_id)
+    if others.exists():
+        return ""
+    return "No earlier published version to restore."
+
+
+def _archive_blocker(article: Article, release: Release) -> str:
+    if article.state == ArticleState.PUBLISHED:
+        return ""
+    return f"Only a published article can be archived; this article is {_state_label(article, release)}."
+
+
+def _comment_blocker(article: Article, release: Release) -> str:
+    if release.pending_revision_id is not None:
+        return ""
+    return "Comments are on pending changes, and nothing is pending."
+
+
+def _request_review_blocker(article: Article, release: Release) -> str:
+    if article.state != ArticleState.PUBLISHED:
+        label = _state_label(article, release)
+        return f"Only a live article can be sent back to review; this article is {label}."
+    if release.pending_revision_id is not None or release.conflict_revision_id is not None:
+        return "It has pending changes already: they are in the review queue."
+    return ""
+
+
+def _resolve_blocker(article: Article, release: Release) -> str:
+    if release.conflict_revision_id is not None:
+        return ""
+    return "This article has no import conflict to resolve."
+
+
+RULES: dict[str, ActionRule] = {
+    "submit": ActionRule(
+        "Submit for review", "releases.submit_article", "submit articles for review", _submit_blocker
+    ),
+    "approve": ActionRule(
+        "Approve", "releases.review_article", "approve articles", _in_review_blocker("Approval is")
+    ),
+    "request_changes": ActionRule(
+        "Request changes",
+        "releases.review_article",
+        "request changes",
+        _in_review_blocker("Changes can be requested"),
+        note_required=True,
+    ),
+    "resolve": ActionRule(
+        "Resolve the conflict", "releases.review_article", "resolve conflicts", _resolve_blocker
+    ),
+    "request_review": ActionRule(
+        "Send back to review",
+        "releases.review_article",
+        "send articles back to review",
+        _request_review_blocker,
+        note_required=True,
+    ),
+    "comment": ActionRule(
+        "Comment",
+        ("releases.submit_article", "releases.review_article"),
+        "comment on reviews",
+        _comment_blocker,
+        note_required=True,
+    ),
+    "publish": ActionRule(
+        "Publish", "releases.publish_article", "publish articles", _publish_blocker, note_required=True
+    ),
+    "rollback": ActionRule(
+        "Roll back", "releases.publish_article", "roll back articles", _rollback_blocker, note_required=True
+    ),
+    "archive": ActionRule(
+        "Archive", "releases.publish_article", "archive articles", _archive_blocker, note_required=True
+    ),
+}
+
+
+def _may(user, action: str) -> bool:
+    permission = RULES[action].permission
+    permissions = (permission,) if isinstance(permission, str) else permission
+    return user is not None and user.is_active and any(user.has_perm(name) for name in permissions)
+
+
+def _require_rule(user, action: str) -> None:
+    if not _may(user, action):
+        raise ActionForbidden(f"You are not allowed to {RULES[action].forbidden}.")
+
+
+def _require_state(action: str, article: Article, release: Release) -> None:
+    reason = RULES[action].blocker(article, release)
+    if reason:
+        raise InvalidTransition(reason)
+
+
+def may(user, action: str) -> bool:
+    """Whether ``user``'s role allows ``action`` at all, whatever the article's state."""
+    return _may(user, action)
+
+
+def publish_versions(article: Article) -> dict[str, str | None]:
+    """The version publishing would give the article, for each bump (None: it would overflow)."""
+    release = release_of(article)
+    live, pending = release.live_revision, release.pending_revision
+    source = pending or live
+    base = live.version if live is not None else (content_version(source.content) if source else None)
+    versions = {}
+    for bump in BUMPS:
+        try:
+            versions[bump] = _next_published_version(article, base, bump)
+        except WorkflowError:
+            versions[bump] = None
+    return versions
+
+
+def action_availability(article: Article, user) -> list[Availability]:
+    """Every workflow action, in order, with whether ``user`` can take it on ``article`` now and
+    why not: the same rules the actions check, for pages to offer only what applies."""
+    release = release_of(article)
+    result = []
+    for action, rule in RULES.items():
+        if not _may(user, action):
+            reason = f"You are not allowed to {rule.forbidden}."
+        else:
+            reason = rule.blocker(article, release)
+        result.append(Availability(action, rule.label, not reason, reason))
+    return result
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 
@@ -175,10 +384,11 @@ def _require(user, permission: str, action: str) -> None:
         raise ActionForbidden(f"You are not allowed to {action}.")
 
 
-def _require_note(note: str | None, action: str) -> str:
+def _note_for(action: str, note: str | None) -> str:
+    """The note, stripped; refused when empty for an action whose rule requires one."""
     note = (note or "").strip()
-    if not note:
-        raise NoteRequired(f"A note is required to {action}.")
+    if not note and RULES[action].note_required:
+        raise NoteRequired(f"A note is required to {RULES[action].label.lower()}.")
     return note
 
 
@@ -384,16 +594,10 @@ def _move_review_state(article, release, *, to: str) -> None:
 @transaction.atomic
 def article_submit(*, article: Article, user, note: str = "") -> Article:
     """Send the pending work to review."""
-    _require(user, "releases.submit_article", "submit articles for review")
+    _require_rule(user, "submit")
     article, release = _locked(article)
     before = release.review_state
-    if release.pending_revision_id is None or before not in (
-        ReviewState.DRAFT,
-        ReviewState.CHANGES_REQUESTED,
-    ):
-        raise InvalidTransition(
-            f"Only a draft can be submitted for review; this article is {_state_label(article, release)}."
-        )
+    _require_state("submit", article, release)
     _move_review_state(article, release, to=ReviewState.IN_REVIEW)
     _audit(
         article, AuditAction.SUBMIT, user=user, from_state=before, to_state=ReviewState.IN_REVIEW, note=note
@@ -401,22 +605,13 @@ def article_submit(*, article: Article, user, note: str = "") -> Article:
     return article
 
 
-def _state_label(article: Article, release: Release) -> str:
-    if release.review_state:
-        return ReviewState(release.review_state).label.lower()
-    return ArticleState(article.state).label.lower()
-
-
 @transaction.atomic
 def article_approve(*, article: Article, user, note: str = "") -> Article:
     """Approve the work in review: stamps 'last reviewed' and clears 'needs human review'."""
-    _require(user, "releases.review_article", "approve articles")
+    _require_rule(user, "approve")
     article, release = _locked(article)
     before = release.review_state
-    if before != ReviewState.IN_REVIEW:
-        raise InvalidTransition(
-            f"Only an article in review can be approved; this article is {_state_label(article, release)}."
-        )
+    _require_state("approve", article, release)
     pending = release.pending_revision
     content = _with_revision_block(
         pending.content, status="reviewed", last_reviewed=dt.date.today().isoformat()
@@ -448,15 +643,15 @@ def article_approve(*, article: Article, user, note: str = "") -> Article:
 @transaction.atomic
 def article_request_changes(*, article: Article, user, note: str) -> Article:
     """Send the work in review back to the editors, saying what to change."""
-    _require(user, "releases.review_article", "request changes")
-    note = _require_note(note, "request changes")
+    _require_rule(user, "request_changes")
+    note = _note_for("request_changes", note)
     article, release = _locked(article)
     before = release.review_state
-    if before != ReviewState.IN_REVIEW:
-        raise InvalidTransition(
-            "Changes can only be requested for an article in review; this one is "
-            f"{_state_label(article, release)}."
-        )
+    _require_state("request_changes", article, release)
+    comments = open_comments(article)
+    if comments:
+        listed = "\n".join(f"- {comment_label(comment)}" for comment in comments)
+        note = f"{note}\n\nOpen comments:\n{listed}"
     _move_review_state(article, release, to=ReviewState.CHANGES_REQUESTED)
     _audit(
         article,
@@ -475,23 +670,15 @@ def article_publish(*, article: Article, user, note: str, bump: str = "patch") -
 
     An archived article with nothing pending is published again as it was.
     """
-    _require(user, "releases.publish_article", "publish articles")
-    note = _require_note(note, "publish")
+    _require_rule(user, "publish")
+    note = _note_for("publish", note)
     if bump not in BUMPS:
         raise InvalidContent(f"bump must be one of {', '.join(BUMPS)}.", [])
     article, release = _locked(article)
     before = release.review_state or article.state
     live, pending = release.live_revision, release.pending_revision
-    republish = article.state == ArticleState.ARCHIVED and pending is None
-    if release.conflict_revision_id is not None:
-        raise InvalidTransition(
-            f"An import (revision {release.conflict_revision.number}) conflicts with the pending changes: "
-            "resolve the conflict before publishing."
-        )
-    if not republish and release.review_state != ReviewState.REVIEWED:
-        raise InvalidTransition(
-            f"Only approved changes can be published; this article is {_state_label(article, release)}."
-        )
+    _require_state("publish", article, release)
+    republish = release.review_state != ReviewState.REVIEWED
     source = live if republish else pending
     base_version = live.version if live is not None else content_version(source.content)
     content = _with_revision_block(
@@ -529,11 +716,12 @@ def article_rollback(
     """Restore an earlier published revision (by number, or by a version only it carries): its
     content goes live again as a new revision with the next patch version. Only the live pointer
     moves: pending work stays pending, and stays in the queue."""
-    _require(user, "releases.publish_article", "roll back articles")
-    note = _require_note(note, "roll back")
+    _require_rule(user, "rollback")
+    note = _note_for("rollback", note)
     if revision is None and not version:
         raise InvalidContent("Name the revision (or the version) to roll back to.", [])
     article, release = _locked(article)
+    _require_state("rollback", article, release)
     target = published_revision(article, number=revision, version=version)
     live = release.live_revision
     if live is not None and live.number == target.number and article.state == ArticleState.PUBLISHED:
@@ -568,13 +756,10 @@ def article_rollback(
 @transaction.atomic
 def article_archive(*, article: Article, user, note: str) -> Article:
     """Take a live article down. It is kept, and comes back by publishing again."""
-    _require(user, "releases.publish_article", "archive articles")
-    note = _require_note(note, "archive")
+    _require_rule(user, "archive")
+    note = _note_for("archive", note)
     article, release = _locked(article)
-    if article.state != ArticleState.PUBLISHED:
-        raise InvalidTransition(
-            f"Only a published article can be archived; this article is {_state_label(article, release)}."
-        )
+    _require_state("archive", article, release)
     article.state = ArticleState.ARCHIVED
     article.save(update_fields=["state", "updated_at"])
     _refresh_similar(article)
@@ -610,11 +795,10 @@ def conflict_resolve(*, article: Article, user, choices: dict[str, str], note: s
     work's value (``"pending"``) or take the import's (``"import"``). The result becomes the
     pending revision, in review, recording both parents; keeping everything writes no revision,
     and the decision is in the audit trail either way."""
-    _require(user, "releases.review_article", "resolve conflicts")
+    _require_rule(user, "resolve")
     article, release = _locked(article)
+    _require_state("resolve", article, release)
     theirs = release.conflict_revision
-    if theirs is None:
-        raise InvalidTransition("This article has no import conflict to resolve.")
     fields = conflict_fields(article)
     unknown = sorted(set(choices) - set(fields))
     if unknown:
@@ -658,6 +842,231 @@ def conflict_resolve(*, article: Article, user, choices: dict[str, str], note: s
         revision=made or theirs,
     )
     return made
+
+
+# -- comments on a review ---------------------------------------------------------------------------
+
+
+def open_comments(article: Article) -> list[ReviewComment]:
+    """The article's unresolved review comments, oldest first."""
+    return list(
+        ReviewComment.objects.filter(article=article, resolved_at__isnull=True).order_by("created_at", "id")
+    )
+
+
+def comment_label(comment: ReviewComment) -> str:
+    where = f"on {FIELD_LABELS.get(comment.field, comment.field)}, " if comment.field else ""
+    return f"{comment.author_name} ({where}revision {comment.revision.number}): {comment.body}"
+
+
+@transaction.atomic
+def comment_add(*, article: Article, user, body: str, field: str = "") -> ReviewComment:
+    """Comment on the pending work, optionally on one field; it stays open until resolved."""
+    _require_rule(user, "comment")
+    body = _note_for("comment", body)
+    field = (field or "").strip()
+    if field and field not in FIELD_LABELS:
+        raise InvalidContent(f"No field {field!r} to comment on.", [])
+    article, release = _locked(article)
+    _require_state("comment", article, release)
+    comment = ReviewComment.objects.create(
+        article=article,
+        revision=release.pending_revision,
+        field=field,
+        body=body,
+        author=user,
+        author_name=_username(user),
+    )
+    state = release.review_state
+    _audit(
+        article, AuditAction.COMMENT, user=user, from_state=state, to_state=state, note=comment_label(comment)
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_resolve(*, comment: ReviewComment, user) -> ReviewComment:
+    """Mark a comment as dealt with; it stays in the history."""
+    _require_rule(user, "comment")
+    article, release = _locked(comment.article)
+    comment = ReviewComment.objects.select_for_update().select_related("revision").get(pk=comment.pk)
+    if comment.resolved_at is not None:
+        raise InvalidTransition(f"{comment.resolved_by_name or 'Someone'} resolved this comment already.")
+    comment.resolved_at = timezone.now()
+    comment.resolved_by = user
+    comment.resolved_by_name = _username(user)
+    comment.save(update_fields=["resolved_at", "resolved_by", "resolved_by_name"])
+    state = release.review_state
+    _audit(
+        article,
+        AuditAction.RESOLVE_COMMENT,
+        user=user,
+        from_state=state,
+        to_state=state,
+        note=comment_label(comment),
+    )
+    return comment
+
+
+# -- review due -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_request_review(*, article: Article, user, note: str) -> Revision:
+    """Put a live article back in the review queue (its review is due): its live content becomes
+    pending work in review, so approving it stamps a new 'last reviewed' date."""
+    _require_rule(user, "request_review")
+    note = _note_for("request_review", note)
+    article, release = _locked(article)
+    _require_state("request_review", article, release)
+    live = release.live_revision
+    revision = _add_revision(
+        article,
+        kind=RevisionKind.REOPEN,
+        state=ReviewState.IN_REVIEW,
+        content=live.content,
+        user=user,
+        note=note,
+        base=live,
+    )
+    _make_pending(article, release, revision, ReviewState.IN_REVIEW, edited=False)
+    _audit(
+        article,
+        AuditAction.REQUEST_REVIEW,
+        user=user,
+        from_state=ArticleState.PUBLISHED,
+        to_state=ReviewState.IN_REVIEW,
+        note=note,
+        revision=revision,
+    )
+    return revision
+
+
+# -- scheduled publishing ---------------------------------------------------------------------------
+
+
+def waiting_schedules(article: Article) -> list[Schedule]:
+    return list(
+        Schedule.objects.filter(article=article, state=ScheduleState.WAITING)
+        .select_related("revision")
+        .order_by("due_at")
+    )
+
+
+@transaction.atomic
+def article_schedule(
+    *, article: Article, user, action: str, due_at: dt.datetime, note: str, bump: str = "patch"
+) -> Schedule:
+    """Set a publish (of the approved work, as it is now) or an archive for ``due_at``. The rules
+    are the action's own, checked now and again when it runs; a new schedule replaces a waiting
+    one for the same action."""
+    if action not in ScheduledAction.values:
+        raise InvalidContent(f"Only {', '.join(ScheduledAction.values)} can be scheduled.", [])
+    _require_rule(user, action)
+    note = _note_for(action, note)
+    if action == ScheduledAction.PUBLISH and bump not in BUMPS:
+        raise InvalidContent(f"bump must be one of {', '.join(BUMPS)}.", [])
+    if timezone.is_naive(due_at):
+        raise InvalidContent("The time must say its time zone.", [])
+    article, release = _locked(article)
+    _require_state(action, article, release)
+    replaced = Schedule.objects.filter(article=article, action=action, state=ScheduleState.WAITING)
+    replaced.update(
+        state=ScheduleState.CANCELLED, outcome="Replaced by a newer schedule.", finished_at=timezone.now()
+    )
+    schedule = Schedule.objects.create(
+        article=article,
+        action=action,
+        due_at=due_at,
+        revision=release.pending_revision if action == ScheduledAction.PUBLISH else None,
+        bump=bump if action == ScheduledAction.PUBLISH else "",
+        note=note,
+        user=user,
+        user_name=_username(user),
+    )
+    state = release.review_state or article.state
+    _audit(
+        article,
+        AuditAction.SCHEDULE,
+        user=user,
+        from_state=state,
+        to_state=state,
+        note=f"{schedule.get_action_display()} at {timezone.localtime(due_at):%Y-%m-%d %H:%M %Z}: {note}",
+        revision=schedule.revision,
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_cancel(*, schedule: Schedule, user, note: str = "") -> Schedule:
+    _require_rule(user, schedule.action)
+    article, release = _locked(schedule.article)
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    if schedule.state != ScheduleState.WAITING:
+        raise InvalidTransition(f"This schedule is {schedule.get_state_display().lower()} already.")
+    schedule.state = ScheduleState.CANCELLED
+    schedule.outcome = note or f"Cancelled by {_username(user)}."
+    schedule.finished_at = timezone.now()
+    schedule.save(update_fields=["state", "outcome", "finished_at"])
+    state = release.review_state or article.state
+    _audit(
+        article,
+        AuditAction.UNSCHEDULE,
+        user=user,
+        from_state=state,
+        to_state=state,
+        note=f"{schedule.get_action_display()} at {timezone.localtime(schedule.due_at):%Y-%m-%d %H:%M %Z}"
+        + (f": {note}" if note else ""),
+    )
+    return schedule
+
+
+def run_due_schedules(now: dt.datetime | None = None) -> list[Schedule]:
+    """Carry out every waiting schedule due by ``now``, each in its own transaction, as the user
+    who set it. Safe to run from several places at once: a schedule another run holds is skipped,
+    and each is done at most once. A publish whose approved revision is no longer the pending one
+    fails with the reason, rather than publishing work nobody approved."""
+    now = now or timezone.now()
+    finished = []
+    due = Schedule.objects.filter(state=ScheduleState.WAITING, due_at__lte=now).order_by("due_at", "id")
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            schedule = (
+                Schedule.objects.select_for_update(skip_locked=True)
+                .select_related("article", "user")
+                .filter(pk=pk, state=ScheduleState.WAITING)
+                .first()
+            )
+            if schedule is None:
+                continue
+            try:
+                with transaction.atomic():
+                    schedule.outcome = _run_schedule(schedule)
+                schedule.state = ScheduleState.DONE
+            except WorkflowError as error:
+                schedule.state = ScheduleState.FAILED
+                schedule.outcome = error.message
+            schedule.finished_at = timezone.now()
+            schedule.save(update_fields=["state", "outcome", "finished_at"])
+            finished.append(schedule)
+    return finished
+
+
+def _run_schedule(schedule: Schedule) -> str:
+    article, user = schedule.article, schedule.user
+    if schedule.action == ScheduledAction.ARCHIVE:
+        article_archive(article=article, user=user, note=schedule.note)
+        return "Archived."
+    release = release_of(Article.objects.get(pk=article.pk))
+    if release.pending_revision_id != schedule.revision_id:
+        now_pending = release.pending_revision.number if release.pending_revision else None
+        raise InvalidTransition(
+            f"The approved revision {schedule.revision.number if schedule.revision else '?'} is no longer "
+            f"the pending one ({'revision ' + str(now_pending) if now_pending else 'nothing'} is pending "
+            "now): review and schedule again."
+        )
+    revision = article_publish(article=article, user=user, note=schedule.note, bump=schedule.bump or "patch")
+    return f"Published version {revision.version} (revision {revision.number})."
 
 
 # -- shared tags ----------------------------------------------------------------------------------

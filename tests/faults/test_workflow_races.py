@@ -108,7 +108,7 @@ def test_two_reviewers_publishing_at_once_one_wins_the_other_gets_a_conflict(
     (won,) = [r for r in results if isinstance(r, Revision)]
     (lost,) = [r for r in results if isinstance(r, Exception)]
     assert isinstance(lost, services.InvalidTransition), repr(lost)
-    assert "Only approved changes can be published; this article is published" in lost.message
+    assert "Nothing is approved to publish: there are no pending changes." in lost.message
 
     article = Article.objects.get(pk=approved.pk)
     assert article.state == "published" and pending_state(article) == ""
