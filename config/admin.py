@@ -1,4 +1,4 @@
-"""The admin site, with the review queue's size on its index page and throttled sign-in."""
+"""The admin site: the editorial desk's counts and recent actions on its index page, throttled sign-in."""
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
@@ -15,9 +15,15 @@ class KnowledgeBaseAdminSite(admin.AdminSite):
     login_form = ThrottledAuthenticationForm
 
     def index(self, request, extra_context=None):
-        from releases.selectors import review_queue
+        from releases.selectors import audit_trail_recent, desk_counts
 
-        extra = {"review_queue_count": review_queue().count(), **(extra_context or {})}
+        extra = {
+            "desk": desk_counts(request.user) if request.user.has_perm("articles.view_article") else None,
+            "recent_events": audit_trail_recent()[:10]
+            if request.user.has_perm("releases.view_auditevent")
+            else [],
+            **(extra_context or {}),
+        }
         return super().index(request, extra)
 
     @method_decorator(never_cache)

@@ -10,54 +10,222 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from articles import admin as articles_admin
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleState, Entity, Tag
 from releases import services
 from releases.compare import LABELS, compare_contents, show_value
-from releases.forms import ArticleEditForm, NoteForm, PublishForm, ResolveConflictForm
-from releases.models import AuditEvent, ReviewQueueItem, ReviewState, Revision
-from releases.selectors import review_queue, revisions_for
+from releases.forms import (
+    ArchiveForm,
+    ArticleEditForm,
+    BulkPublishForm,
+    CommentForm,
+    NoteForm,
+    PublishForm,
+    ResolveConflictForm,
+)
+from releases.models import AuditEvent, ReviewComment, ReviewQueueItem, ReviewState, Revision, Schedule
+from releases.selectors import (
+    audit_trail,
+    last_review,
+    review_due,
+    review_queue,
+    revisions_for,
+    role_of,
+    waiting_for,
+)
 
-# action name -> (service, label, whether a note is required)
-ACTIONS = {
-    "submit": (services.article_submit, "Submit for review", False),
-    "approve": (services.article_approve, "Approve", False),
-    "request_changes": (services.article_request_changes, "Request changes", True),
-    "archive": (services.article_archive, "Archive", True),
+# What a workflow action did, said of an article ("“Title”: approved.").
+DONE = {
+    "submit": "submitted for review",
+    "approve": "approved",
+    "request_changes": "sent back to the editors (changes requested)",
+    "request_review": "sent back to review",
+    "archive": "archived",
+}
+# A reviewer's last decision, as the top of the change page says it ("Changes requested by rita").
+REVIEW_DECISIONS = {
+    "request_changes": "Changes requested",
+    "approve": "Approved",
+    "request_review": "Sent back to review",
+}
+# The actions that run from the generic confirmation page (publish and rollback have their own).
+SIMPLE_ACTIONS = {
+    "submit": services.article_submit,
+    "approve": services.article_approve,
+    "request_changes": services.article_request_changes,
+    "request_review": services.article_request_review,
+    "archive": services.article_archive,
 }
 
 
+def run_action(article: Article, user, action: str, note: str = "", **extra) -> str:
+    """Run one workflow action through the action layer; what it did, in words. Refusals raise
+    ``services.WorkflowError`` with the reason."""
+    if action == "publish":
+        revision = services.article_publish(article=article, user=user, note=note, **extra)
+        return f"published as version {revision.version}"
+    if action == "rollback":
+        revision = services.article_rollback(article=article, user=user, note=note, **extra)
+        return f"revision {extra.get('revision')} restored, live as version {revision.version}"
+    SIMPLE_ACTIONS[action](article=article, user=user, note=note)
+    return DONE[action]
+
+
+def run_transition(request, article, action: str, note: str = "", **extra) -> bool:
+    """Run one workflow action and tell the user how it went; True when it succeeded."""
+    try:
+        done = run_action(article, request.user, action, note, **extra)
+    except services.WorkflowError as error:
+        messages.error(request, f"“{article.title}”: {error.message}")
+        return False
+    messages.success(request, f"“{article.title}”: {done}.")
+    return True
+
+
+def _titles(articles: list[Article], limit: int = 5) -> str:
+    names = ", ".join(f"“{article.title}”" for article in articles[:limit])
+    return names + (f" and {len(articles) - limit} more" if len(articles) > limit else "")
+
+
+def report_bulk(request, action: str, outcomes: list[tuple[Article, str, bool]]) -> None:
+    """One message for the articles it worked for, one per reason for those it was refused,
+    and a summary: success when all went through, a warning when some were refused, an error
+    when all were."""
+    label = services.RULES[action].label.lower()
+    done = [article for article, _, ok in outcomes if ok]
+    results: dict[str, list[Article]] = {}
+    refused: dict[str, list[Article]] = {}
+    for article, text, ok in outcomes:
+        (results if ok else refused).setdefault(text, []).append(article)
+    for result, articles in results.items():
+        messages.success(request, f"{_titles(articles)}: {result}.")
+    for reason, articles in refused.items():
+        messages.error(request, f"{_titles(articles)}: {reason}")
+    total = len(outcomes)
+    if not refused:
+        messages.success(request, f"{label.capitalize()}: all {total} article{'s' if total != 1 else ''}.")
+    elif done:
+        messages.warning(
+            request, f"{label.capitalize()}: {len(done)} of {total} articles; the others were refused."
+        )
+    else:
+        messages.error(request, f"{label.capitalize()}: none of the {total} articles (each was refused).")
+
+
 class ReviewStateFilter(admin.SimpleListFilter):
-    title = "review state"
+    """The state of the pending work, by its human name; only states that can occur."""
+
+    title = "pending work"
     parameter_name = "review_state"
 
     def lookups(self, request, model_admin):
-        return ArticleState.choices
+        return [("none", "Nothing pending"), *ReviewState.choices]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(review_state=self.value())
+        if self.value() == "none":
+            return queryset.filter(release__pending_revision__isnull=True)
+        if self.value() in ReviewState.values:
+            return queryset.filter(release__review_state=self.value())
         return queryset
 
 
-class TagFilter(admin.SimpleListFilter):
-    kind = ""
+class WaitingFilter(admin.SimpleListFilter):
+    """The inbox: by default, what waits for the person looking (work in review, and approved work
+    for those who may publish); the other views are one click away."""
+
+    title = "show"
+    parameter_name = "show"
+    VIEWS = {
+        "waiting": "Waiting for me",
+        "in_review": "In review",
+        "reviewed": "Approved, not yet published",
+        "changes_requested": "Changes requested",
+        "draft": "Drafts",
+        "conflict": "Import conflicts",
+        "scheduled": "Scheduled",
+        "all": "Everything pending",
+    }
 
     def lookups(self, request, model_admin):
-        tags = Tag.objects.filter(kind=self.kind).annotate(n=Count("article_tags")).order_by("-n", "name")
-        return [(tag.slug, tag.name) for tag in tags[:30]]
+        return list(self.VIEWS.items())
+
+    def value(self):
+        value = super().value()
+        return value if value in self.VIEWS else "waiting"
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        view = self.value()
+        if view == "waiting":
+            return queryset.filter(waiting_for(request.user) | Q(conflict=True))
+        if view == "conflict":
+            return queryset.filter(conflict=True)
+        if view == "scheduled":
+            return queryset.filter(publish_at__isnull=False)
+        if view in ReviewState.values:
+            return queryset.filter(review_state=view)
+        return queryset
+
+
+class AutocompleteFilter(admin.SimpleListFilter):
+    """A filter typed into a search box with suggestions (the names that occur in the list),
+    rather than a list of links that would run to thousands."""
+
+    template = "admin/releases/autocomplete_filter.html"
+
+    def names(self, queryset) -> list[str]:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in self.names(model_admin.get_queryset(request))]
+
+    def choices(self, changelist):
+        keep = [
+            (name, value)
+            for name, values in changelist.params.items()
+            for value in (values if isinstance(values, list) else [values])
+            if name not in (self.parameter_name, "p")
+        ]
+        yield {
+            "hidden": keep,
+            "options": [name for name, _ in self.lookup_choices],
+            "current": self.value() or "",
+        }
+
+
+class TagFilter(AutocompleteFilter):
+    kind = ""
+
+    def names(self, queryset):
+        return list(
+            Tag.objects.filter(kind=self.kind, article_tags__article__in=queryset.values("pk"))
+            .values_list("name", flat=True)
+            .distinct()
+            .order_by("name")[:1000]
+        )
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(article_tags__tag__kind=self.kind, article_tags__tag__slug=self.value())
+            return queryset.filter(
+                article_tags__tag__kind=self.kind, article_tags__tag__name=self.value().lower()
+            )
         return queryset
 
 
@@ -73,47 +241,88 @@ class ToolFilter(TagFilter):
     kind = Tag.Kind.TOOL
 
 
-def run_transition(request, article, action: str, note: str = "", **extra):
-    """Run one workflow action and tell the user how it went; True when it succeeded."""
-    try:
-        if action == "publish":
-            services.article_publish(article=article, user=request.user, note=note, **extra)
-        elif action == "rollback":
-            services.article_rollback(article=article, user=request.user, note=note, **extra)
-        else:
-            ACTIONS[action][0](article=article, user=request.user, note=note)
-    except services.WorkflowError as error:
-        messages.error(request, f"{article.title}: {error.message}")
-        return False
-    messages.success(request, f"{article.title}: done ({action.replace('_', ' ')}).")
-    return True
+class EntityFilter(AutocompleteFilter):
+    title = "entity"
+    parameter_name = "entity"
+
+    def names(self, queryset):
+        return list(
+            Entity.objects.filter(article_entities__article__in=queryset.values("pk"))
+            .values_list("name", flat=True)
+            .distinct()
+            .order_by("name")[:1000]
+        )
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(article_entities__entity__name=self.value())
+        return queryset
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review_due"
+
+    def lookups(self, request, model_admin):
+        return [("1", "Review due")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(pk__in=review_due().values("pk"))
+        return queryset
 
 
 class WorkflowAdminMixin:
-    """Bulk workflow actions that ask for a note (and a bump level) on an intermediate page."""
+    """Bulk workflow actions that ask for a note (and a bump level) on an intermediate page, and
+    report each article's outcome. Only the actions the user's role allows are offered."""
 
     actions = ["bulk_submit", "bulk_approve", "bulk_request_changes", "bulk_publish"]
+    ACTION_OF = {
+        "bulk_submit": "submit",
+        "bulk_approve": "approve",
+        "bulk_request_changes": "request_changes",
+        "bulk_publish": "publish",
+        "bulk_request_review": "request_review",
+    }
 
-    def _bulk(self, request, queryset, action, form_class=NoteForm, note_required=False):
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for name, action in self.ACTION_OF.items():
+            if name in actions and not services.may(request.user, action):
+                del actions[name]
+        return actions
+
+    def _bulk(self, request, queryset, action, form_class=NoteForm):
+        note_required = services.RULES[action].note_required
+        articles = list(queryset)
         if "apply" in request.POST:
             form = form_class(request.POST, note_required=note_required)
             if form.is_valid():
                 extra = {"bump": form.cleaned_data["bump"]} if "bump" in form.cleaned_data else {}
-                done = sum(
-                    run_transition(request, article, action, form.cleaned_data["note"], **extra)
-                    for article in queryset
-                )
-                messages.info(request, f"{done} of {queryset.count()} articles: {action.replace('_', ' ')}.")
+                outcomes = []
+                for article in articles:
+                    try:
+                        outcomes.append(
+                            (
+                                article,
+                                run_action(article, request.user, action, form.cleaned_data["note"], **extra),
+                                True,
+                            )
+                        )
+                    except services.WorkflowError as error:
+                        outcomes.append((article, error.message, False))
+                report_bulk(request, action, outcomes)
                 return None
         else:
             form = form_class(note_required=note_required)
+        label = services.RULES[action].label
         return render(
             request,
             "admin/releases/bulk_confirm.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"{action.replace('_', ' ').capitalize()}: {queryset.count()} articles",
-                "articles": queryset,
+                "title": f"{label}: {len(articles)} article{'s' if len(articles) != 1 else ''}",
+                "articles": articles,
                 "form": form,
                 "action": request.POST.get("action"),
                 "opts": self.model._meta,
@@ -130,44 +339,49 @@ class WorkflowAdminMixin:
 
     @admin.action(description="Request changes on selected articles (with a note)")
     def bulk_request_changes(self, request, queryset):
-        return self._bulk(request, queryset, "request_changes", note_required=True)
+        return self._bulk(request, queryset, "request_changes")
 
     @admin.action(description="Publish selected articles (with a note and a version bump)")
     def bulk_publish(self, request, queryset):
-        return self._bulk(request, queryset, "publish", form_class=PublishForm, note_required=True)
+        return self._bulk(request, queryset, "publish", form_class=BulkPublishForm)
+
+    @admin.action(description="Send selected articles back to review (review due)")
+    def bulk_request_review(self, request, queryset):
+        return self._bulk(request, queryset, "request_review")
 
 
 @admin.register(Article)
 class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     form = ArticleEditForm
     change_form_template = "admin/releases/article_change_form.html"
+    object_history_template = "admin/releases/history.html"
+    save_on_top = True
     list_display = [
-        "title",
-        "reference",
-        "state",
+        "title_cell",
+        "state_label",
         "pending_label",
         "version",
         "difficulty",
         "site",
         "updated_at",
     ]
-    list_filter = ["state", "release__review_state", "needs_human_review", "difficulty", "code_language",
-                   "site",
-                   StackFilter, ToolFilter]  # fmt: skip
+    list_filter = ["state", ReviewStateFilter, ReviewDueFilter, "needs_human_review", "difficulty",
+                   "code_language", "site", StackFilter, ToolFilter, EntityFilter]  # fmt: skip
     search_fields = ["title", "reference", "topic"]
     date_hierarchy = "updated_at"
+    actions = [*WorkflowAdminMixin.actions, "bulk_request_review"]
     fieldsets = [
-        (None, {"fields": ["title", "topic", "summary", "brief", "base_number"]}),
-        ("Outline", {"fields": ["outline_context", "outline_problem", "outline_stack",
-                                "outline_recommended_action"]}),
-        ("Tags and lists", {"fields": ["stack", "tools", "checklist", "notes", "entity_list"]}),
-        ("Meta", {"fields": [("code_language", "difficulty"), ("reading_time", "view_count"),
-                             "source_hash"]}),
-        ("Scores", {"fields": [("quality", "freshness", "depth", "clarity")]}),
-        ("Revision", {"fields": [("revision_status", "version", "last_reviewed")]}),
-        ("Flags", {"fields": [("ai_generated_style", "has_images", "image_heavy", "needs_human_review")]}),
+        ("Content", {"fields": ["title", "topic", "summary", "brief", "body_text", "change_note",
+                                "base_number"]}),
+        ("Meta", {"fields": ["outline_context", "outline_problem", "outline_stack",
+                             "outline_recommended_action",
+                             "stack", "tools", "checklist", "notes", "entity_list",
+                             ("code_language", "difficulty"), ("reading_time", "view_count"), "source_hash",
+                             ("revision_status", "version", "last_reviewed")]}),
+        ("Scores and flags", {"fields": [("quality", "freshness", "depth", "clarity"),
+                                         ("ai_generated_style", "has_images", "image_heavy",
+                                          "needs_human_review")]}),
         ("Images", {"fields": ["image_list", ("upload_for", "upload")]}),
-        ("Body", {"fields": ["body_text"]}),
         ("Payload and extra meta", {"fields": ["payload", "extra"], "classes": ["collapse"]}),
     ]  # fmt: skip
 
@@ -185,6 +399,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                 user=request.user,
                 content=form.content,
                 base_number=form.cleaned_data["base_number"],
+                note=form.cleaned_data.get("change_note") or "",
             )
         except services.WorkflowError as error:
             messages.error(request, error.message)
@@ -196,13 +411,24 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         if getattr(request, "edit_refused", False):
             return HttpResponseRedirect(request.path)
-        if getattr(request, "edit_revision", None) is None:
+        revision = getattr(request, "edit_revision", None)
+        if revision is None:
             messages.info(request, "Nothing changed: no revision was made.")
         else:
             messages.success(
-                request, "Saved as a draft revision. Readers see the live version until it is published."
+                request,
+                f"Saved as draft revision {revision.number}. "
+                "Readers see the live version until it is published.",
             )
         return HttpResponseRedirect(request.path)
+
+    @admin.display(description="title", ordering="title")
+    def title_cell(self, obj):
+        return format_html('<span class="one-line" title="{}">{}</span>', obj.title, obj.title)
+
+    @admin.display(description="state", ordering="state")
+    def state_label(self, obj):
+        return ArticleState(obj.state).label
 
     @admin.display(description="pending")
     def pending_label(self, obj):
@@ -213,7 +439,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).select_related("release")
 
     def log_change(self, request, obj, message):
-        """The audit trail records edits; Django's own log entry is not needed."""
+        """The audit trail records edits (and the history page shows it); no second log is kept."""
 
     def get_urls(self):
         urls = [
@@ -227,6 +453,14 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                  name="articles_article_workflow"),
             path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view),
                  name="articles_article_resolve"),
+            path("<int:pk>/comments/", self.admin_site.admin_view(self.comment_view),
+                 name="articles_article_comment"),
+            path("<int:pk>/comments/<int:comment>/resolve/",
+                 self.admin_site.admin_view(self.comment_resolve_view),
+                 name="articles_article_comment_resolve"),
+            path("<int:pk>/schedules/<int:schedule>/cancel/",
+                 self.admin_site.admin_view(self.schedule_cancel_view),
+                 name="articles_article_schedule_cancel"),
         ]  # fmt: skip
         return urls + super().get_urls()
 
@@ -235,24 +469,75 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         article = get_object_or_404(content_prefetch(Article.objects.all()), pk=pk)
         revisions = list(revisions_for(article))
         release = services.release_of(article)
+        availability = {item.action: item for item in services.action_availability(article, request.user)}
+        review = last_review(article)
+        offered = [
+            (item, self._action_url(article, item.action))
+            for item in availability.values()
+            if item.allowed and item.action not in ("rollback", "resolve", "comment")
+        ]
         extra = {
             "live_content": content_from_article(article),
             "revisions": revisions,
+            "release": release,
+            "live": release.live_revision,
+            "pending": release.pending_revision,
             "live_number": release.live_revision.number if release.live_revision else None,
             "pending_number": release.pending_revision.number if release.pending_revision else None,
             "conflict_number": release.conflict_revision.number if release.conflict_revision else None,
-            "review_state": services.review_state(article),
+            "review_state_label": ReviewState(release.review_state).label if release.review_state else "",
+            "last_review": review,
+            "last_review_label": REVIEW_DECISIONS.get(review.action, "") if review else "",
+            "comments": services.open_comments(article),
+            "comment_form": CommentForm(),
+            "schedules": services.waiting_schedules(article),
+            "preview_url": (
+                f"{article.get_absolute_url()}?revision={release.pending_revision.number}"
+                if release.pending_revision
+                else ""
+            ),
             "audit_events": AuditEvent.objects.filter(article=article).select_related("user")[:20],
-            "workflow_actions": [(name, label) for name, (_, label, _) in ACTIONS.items()],
+            "offered": offered,
+            "unavailable": [
+                item
+                for item in availability.values()
+                if not item.allowed and item.action not in ("resolve", "comment", "rollback")
+            ],
+            "can_rollback": availability["rollback"].allowed,
+            "can_resolve": availability["resolve"].allowed,
+            "can_comment": availability["comment"].allowed,
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The article's history is its audit trail: every action, by whom, when, with its note."""
+        article = self._article(request, _id_or_404(Article, object_id))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {article.title}",
+            "subtitle": None,
+            "object": article,
+            "article": article,
+            "opts": self.model._meta,
+            "events": audit_trail(article)[:500],
+        }
+        return TemplateResponse(request, self.object_history_template, context)
+
+    @staticmethod
+    def _action_url(article: Article, action: str) -> str:
+        if action in ("publish", "resolve"):
+            return reverse(f"admin:articles_article_{action}", args=[article.pk])
+        return reverse("admin:articles_article_workflow", args=[article.pk, action])
 
     def _article(self, request, pk) -> Article:
         article = get_object_or_404(Article, pk=pk)
         if not self.has_view_permission(request, article):
             raise PermissionDenied
         return article
+
+    def _back(self, article):
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
 
     def compare_view(self, request, pk):
         article = self._article(request, pk)
@@ -269,7 +554,9 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             a, b = live, pending
         if a not in revisions or b not in revisions:
             messages.error(request, "Choose two revisions of this article.")
-            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+            return self._back(article)
+        changes = compare_contents(revisions[a].content, revisions[b].content)
+        changed = {change.key for change in changes}
         context = {
             **self.admin_site.each_context(request),
             "title": f"Compare revisions {a} and {b}",
@@ -277,27 +564,49 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "old": revisions[a],
             "new": revisions[b],
+            "old_role": role_of(revisions[a].number, release),
+            "new_role": role_of(revisions[b].number, release),
             "numbers": numbers,
-            "changes": compare_contents(revisions[a].content, revisions[b].content),
+            "changes": changes,
+            "unchanged": [label for key, label in LABELS.items() if key not in changed],
         }
         return TemplateResponse(request, "admin/releases/compare.html", context)
 
     def publish_view(self, request, pk):
         article = self._article(request, pk)
+        release = services.release_of(article)
+        live = release.live_revision
+        pending = release.pending_revision
+        versions = services.publish_versions(article)
+        what = (
+            f"approved revision {pending.number}"
+            if pending
+            else f"revision {live.number if live else '?'} again"
+        )
+        replaces = (
+            f"replaces live {live.version} for readers"
+            if live and article.state == "published"
+            else ("readers see it for the first time" if not live else "readers see the article again")
+        )
         return self._confirm(
-            request, article, "publish", PublishForm, note_required=True,
+            request, article, "publish", PublishForm, form_kwargs={"versions": versions},
             title=f"Publish “{article.title}”",
-            explanation=f"The approved changes go live as the next version after {article.version or '—'}.",
+            explanation=f"Publish {versions['patch'] or '—'} (patch; minor {versions['minor'] or '—'}, "
+            f"major {versions['major'] or '—'}): the {what} {replaces}.",
         )  # fmt: skip
 
     def rollback_view(self, request, pk, number):
         article = self._article(request, pk)
         target = get_object_or_404(Revision, article=article, number=number, state=ArticleState.PUBLISHED)
+        live = services.release_of(article).live_revision
+        next_version = services.publish_versions(article)["patch"]
         return self._confirm(
-            request, article, "rollback", NoteForm, note_required=True, extra={"revision": target.number},
+            request, article, "rollback", NoteForm, extra={"revision": target.number},
             title=f"Roll back “{article.title}” to revision {target.number} (version {target.version})",
-            explanation=f"Revision {target.number}'s content goes live again as a new patch version; "
-            "pending work stays pending, and the history keeps every version.",
+            explanation=f"Revision {target.number}'s content goes live again as version "
+            f"{next_version or '—'}, "
+            f"replacing live {live.version if live else '—'} for readers. Pending work stays pending, and "
+            "the history keeps every version.",
         )  # fmt: skip
 
     def resolve_view(self, request, pk):
@@ -306,7 +615,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         release = services.release_of(article)
         if release.conflict_revision is None:
             messages.info(request, "This article has no import conflict to resolve.")
-            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+            return self._back(article)
         ours = release.pending_revision or release.live_revision
         theirs = release.conflict_revision
         fields = services.conflict_fields(article)
@@ -317,10 +626,10 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                     article=article, user=request.user, choices=form.choices(), note=form.cleaned_data["note"]
                 )
             except services.WorkflowError as error:
-                messages.error(request, f"{article.title}: {error.message}")
+                messages.error(request, f"“{article.title}”: {error.message}")
             else:
-                messages.success(request, f"{article.title}: conflict resolved.")
-                return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+                messages.success(request, f"“{article.title}”: conflict resolved.")
+                return self._back(article)
         rows = [
             {
                 "label": LABELS.get(key, key.replace("_", " ")),
@@ -343,48 +652,144 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/releases/resolve.html", context)
 
     def workflow_view(self, request, pk, action):
-        if action not in ACTIONS:
-            raise PermissionDenied
+        if action not in SIMPLE_ACTIONS:
+            raise Http404("No such workflow action.")
         article = self._article(request, pk)
-        _, label, note_required = ACTIONS[action]
-        return self._confirm(request, article, action, NoteForm, note_required=note_required,
-                             title=f"{label}: “{article.title}”", explanation="")  # fmt: skip
+        release = services.release_of(article)
+        pending = release.pending_revision
+        live = release.live_revision
+        pending_name = f"Revision {pending.number}" if pending else "The pending work"
+        live_name = f"version {live.version}" if live else "the article"
+        commented = ", which lists the open comments" if services.open_comments(article) else ""
+        explanations = {
+            "submit": f"{pending_name} goes to the review queue, for a reviewer to approve or send back.",
+            "approve": f"{pending_name} is approved: today becomes its 'last reviewed' date and 'needs human "
+            "review' is cleared. It goes live when someone publishes it.",
+            "request_changes": f"{pending_name} goes back to the editors with your note{commented}.",
+            "request_review": f"The live {live_name} goes back to the review queue with your note; approving "
+            "it stamps a new 'last reviewed' date.",
+            "archive": f"Readers stop seeing {live_name}. The article is kept and comes back by publishing "
+            "it again.",
+        }
+        form_class = ArchiveForm if action == "archive" else NoteForm
+        return self._confirm(request, article, action, form_class,
+                             title=f"{services.RULES[action].label}: “{article.title}”",
+                             explanation=explanations[action])  # fmt: skip
 
     def _confirm(
-        self, request, article, action, form_class, *, note_required, title, explanation, extra=None
+        self, request, article, action, form_class, *, title, explanation, extra=None, form_kwargs=None
     ):
+        """An action's page: what will happen, or why it cannot; the note (and bump or time) to
+        confirm it. The action layer decides, whatever the page showed."""
+        note_required = services.RULES[action].note_required
+        availability = {item.action: item for item in services.action_availability(article, request.user)}
+        blocked = availability[action].reason
+        form_kwargs = {"note_required": note_required, **(form_kwargs or {})}
         if request.method == "POST":
-            form = form_class(request.POST, note_required=note_required)
+            form = form_class(request.POST, **form_kwargs)
             if form.is_valid():
                 options = dict(extra or {})
                 if "bump" in form.cleaned_data:
                     options["bump"] = form.cleaned_data["bump"]
-                run_transition(request, article, action, form.cleaned_data["note"], **options)
-                return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+                due_at = form.cleaned_data.get("due_at")
+                if due_at is not None:
+                    self._schedule(request, article, action, due_at, form.cleaned_data["note"], options)
+                else:
+                    run_transition(request, article, action, form.cleaned_data["note"], **options)
+                return self._back(article)
         else:
-            form = form_class(note_required=note_required)
+            form = form_class(**form_kwargs)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "explanation": explanation,
+            "blocked": blocked,
+            "comments": services.open_comments(article) if action == "request_changes" else [],
             "article": article,
             "form": form,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/releases/confirm.html", context)
 
+    def _schedule(self, request, article, action, due_at, note, options) -> None:
+        try:
+            services.article_schedule(
+                article=article, user=request.user, action=action, due_at=due_at, note=note, **options
+            )
+        except services.WorkflowError as error:
+            messages.error(request, f"“{article.title}”: {error.message}")
+            return
+        when = formats.date_format(timezone.localtime(due_at), "DATETIME_FORMAT")
+        messages.success(
+            request, f"“{article.title}”: {services.RULES[action].label.lower()} scheduled for {when}."
+        )
+
+    def comment_view(self, request, pk):
+        article = self._article(request, pk)
+        if request.method != "POST":
+            return self._back(article)
+        form = CommentForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Write a comment first.")
+            return self._back(article)
+        try:
+            services.comment_add(
+                article=article,
+                user=request.user,
+                body=form.cleaned_data["body"],
+                field=form.cleaned_data["field"],
+            )
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Comment added.")
+        return self._back(article)
+
+    def comment_resolve_view(self, request, pk, comment):
+        article = self._article(request, pk)
+        if request.method == "POST":
+            found = get_object_or_404(ReviewComment, pk=comment, article=article)
+            try:
+                services.comment_resolve(comment=found, user=request.user)
+            except services.WorkflowError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "Comment resolved.")
+        return self._back(article)
+
+    def schedule_cancel_view(self, request, pk, schedule):
+        article = self._article(request, pk)
+        if request.method == "POST":
+            found = get_object_or_404(Schedule, pk=schedule, article=article)
+            try:
+                services.schedule_cancel(schedule=found, user=request.user)
+            except services.WorkflowError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"Scheduled {found.get_action_display().lower()} cancelled.")
+        return self._back(article)
+
 
 @admin.register(ReviewQueueItem)
 class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
-    """Articles waiting for review, oldest first."""
+    """The inbox: what waits for the person looking, oldest first; every other view of pending
+    work is one filter away."""
 
-    list_display = ["open_link", "review_state", "conflict_badge", "needs_human_review", "difficulty", "site",
-                    "updated_at"]  # fmt: skip
+    list_display = [
+        "title_cell",
+        "versions",
+        "state_cell",
+        "submitted",
+        "waiting",
+        "last_note_cell",
+        "badges",
+    ]
     list_display_links = None
-    list_filter = [ReviewStateFilter, "needs_human_review", "difficulty", StackFilter, ToolFilter,
-                   "code_language", "site"]  # fmt: skip
+    list_filter = [WaitingFilter, "needs_human_review", "difficulty", StackFilter, ToolFilter, EntityFilter,
+                   "site"]  # fmt: skip
     search_fields = ["title", "reference", "topic"]
     ordering = ["updated_at", "id"]
+    list_per_page = 50
 
     def get_queryset(self, request):
         return review_queue()
@@ -405,18 +810,72 @@ class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("articles.view_article")
 
     @admin.display(description="article", ordering="title")
-    def open_link(self, obj):
+    def title_cell(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:articles_article_change", args=[obj.pk]), obj.title
+            '<a class="one-line" href="{}" title="{}">{}</a>',
+            reverse("admin:articles_article_change", args=[obj.pk]),
+            obj.title,
+            obj.title,
         )
 
-    @admin.display(description="review state", ordering="review_state")
-    def review_state(self, obj):
-        return ArticleState(obj.review_state).label
+    @admin.display(description="live → pending")
+    def versions(self, obj):
+        live = obj.live_version or "not live"
+        if obj.pending_number is None:
+            return live
+        pending = (
+            obj.pending_version if obj.pending_version and obj.pending_version != obj.live_version else ""
+        )
+        return f"{live} → r{obj.pending_number}" + (f" ({pending})" if pending else "")
 
-    @admin.display(description="conflict", boolean=True)
-    def conflict_badge(self, obj):
-        return bool(obj.conflict)
+    @admin.display(description="state", ordering="review_state")
+    def state_cell(self, obj):
+        labels = dict(ReviewState.choices) | dict(ArticleState.choices)
+        return labels.get(obj.review_state, obj.review_state)
+
+    @admin.display(description="submitted by")
+    def submitted(self, obj):
+        return obj.submitted_by or "—"
+
+    @admin.display(description="waiting since", ordering="waiting_since")
+    def waiting(self, obj):
+        return format_html(
+            '<time datetime="{}" title="{}">{} ago</time>',
+            obj.waiting_since.isoformat(),
+            formats.date_format(timezone.localtime(obj.waiting_since), "DATETIME_FORMAT"),
+            timesince(obj.waiting_since).split(",")[0],
+        )
+
+    @admin.display(description="last note")
+    def last_note_cell(self, obj):
+        if not obj.last_note:
+            return "—"
+        return format_html(
+            '<span class="one-line" title="{}">{}: {}</span>', obj.last_note, obj.last_note_by or "import",
+            obj.last_note.splitlines()[0],
+        )  # fmt: skip
+
+    @admin.display(description="")
+    def badges(self, obj):
+        parts = []
+        if obj.conflict:
+            parts.append(format_html('<span class="badge conflict">conflict</span>'))
+        if obj.open_comments:
+            parts.append(
+                format_html(
+                    '<span class="badge comments">{} open comment{}</span>',
+                    obj.open_comments,
+                    "s" if obj.open_comments != 1 else "",
+                )
+            )
+        if obj.publish_at:
+            parts.append(
+                format_html(
+                    '<span class="badge scheduled">publishes {}</span>',
+                    formats.date_format(timezone.localtime(obj.publish_at), "SHORT_DATETIME_FORMAT"),
+                )
+            )
+        return format_html_join(" ", "{}", ((part,) for part in parts))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -6,13 +6,16 @@ from io import BytesIO
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator
+from django.utils import timezone
 from PIL import Image
 
 from articles.models import Article
 from articles.parsing import parse_body
 from releases import services
+from releases.compare import LABELS
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Decoding an image takes memory for every pixel, whatever the file's size: a small file can
@@ -138,6 +141,12 @@ class ArticleEditForm(forms.ModelForm):
         help_text="A PNG, JPEG, GIF or WebP image (read in full by Pillow), 5 MB and 25 megapixels at most.",
     )
     base_number = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_note = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+        help_text="Optional: what you changed and why; kept with the revision.",
+    )
 
     class Meta:
         model = Article
@@ -333,12 +342,72 @@ class NoteForm(forms.Form):
         self.fields["note"].required = note_required
 
 
+class WhenField(forms.DateTimeField):
+    """An optional time, typed in the site's time zone; empty means now."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        when = super().clean(value)
+        if when is not None and when <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future, or leave it empty to act now.")
+        return when
+
+
 class PublishForm(NoteForm):
     bump = forms.ChoiceField(
         choices=[(b, b) for b in services.BUMPS],
         initial="patch",
         help_text="Which part of the version grows.",
     )
+    due_at = WhenField(
+        label="Publish at",
+        help_text=f"Optional: a later time ({settings.TIME_ZONE}). Empty publishes now.",
+    )
+
+    def __init__(self, *args, versions: dict[str, str | None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if versions:
+            self.fields["bump"].choices = [
+                (bump, f"{bump}: {version}" if version else f"{bump}: not possible")
+                for bump, version in versions.items()
+            ]
+
+
+class BulkPublishForm(PublishForm):
+    """Publishing several articles at once: now, with one bump for all."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["due_at"]
+
+
+class ArchiveForm(NoteForm):
+    due_at = WhenField(
+        label="Archive at",
+        help_text=f"Optional: a later time ({settings.TIME_ZONE}). Empty archives now.",
+    )
+
+
+class CommentForm(forms.Form):
+    """A review comment; its inputs sit inside the change page but belong to their own form."""
+
+    field = forms.ChoiceField(
+        required=False,
+        label="On",
+        choices=[("", "the whole article"), *LABELS.items()],
+        widget=forms.Select(attrs={"form": "comment-form"}),
+    )
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 2, "form": "comment-form"}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "comment")
+        super().__init__(*args, **kwargs)
 
 
 class ResolveConflictForm(forms.Form):
@@ -360,4 +429,12 @@ class ResolveConflictForm(forms.Form):
         return {key: self.cleaned_data[f"field_{key}"] for key in self.conflict_fields}
 
 
-__all__ = ["ArticleEditForm", "NoteForm", "PublishForm", "ResolveConflictForm"]
+__all__ = [
+    "ArchiveForm",
+    "ArticleEditForm",
+    "BulkPublishForm",
+    "CommentForm",
+    "NoteForm",
+    "PublishForm",
+    "ResolveConflictForm",
+]

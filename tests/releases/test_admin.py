@@ -63,10 +63,19 @@ def test_every_admin_view_renders(request, logged_in, sample_article, role):
         assert response.status_code == 200, url
 
 
-def test_index_shows_the_review_queue_count(logged_in, reviewer, sample_text):
-    import_document(sample_text.replace("needs human review: 0", "needs human review: 1").encode())
-    response = logged_in(reviewer).get(reverse("admin:index"))
-    assert re.search(r"<strong>1</strong> article waiting for review", response.content.decode())
+def test_index_counts_what_waits_by_state(logged_in, reviewer, editor, sample_text):
+    """A draft nobody submitted does not wait for a reviewer; once submitted, it does."""
+    result = import_document(sample_text.replace("needs human review: 0", "needs human review: 1").encode())
+    client = logged_in(reviewer)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert re.search(r"<strong>0</strong> articles waiting for you", page)
+    assert re.search(r"Drafts: <strong>1</strong>", page)
+    assert re.search(r"In review: <strong>0</strong>", page)
+    services.article_submit(article=Article.objects.get(pk=result.article_id), user=editor)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert re.search(r"<strong>1</strong> article waiting for you", page)
+    assert re.search(r"Drafts: <strong>0</strong>", page)
+    assert re.search(r"In review: <strong>1</strong>", page)
 
 
 def test_saving_the_form_makes_a_draft_revision_and_keeps_the_live_row(logged_in, editor, sample_article):
@@ -167,9 +176,12 @@ def test_bulk_actions_report_each_article(logged_in, reviewer, sample_text):
         url, {"action": "bulk_submit", "_selected_action": ids, "apply": "1", "note": ""}, follow=True
     )
     text = response.content.decode()
-    assert text.count("done (submit)") == 2
-    assert "Only a draft can be submitted" in text
-    assert "2 of 3 articles: submit." in text
+    messages = re.findall(r'<li class="(\w+)">(.*?)</li>', text[text.index('class="messagelist"') :])
+    titles = list(Article.objects.filter(pk__in=ids).order_by("pk").values_list("title", flat=True))
+    assert ("success", f"“{titles[0]}”, “{titles[1]}”: submitted for review.") in messages
+    refusal = "Nothing is pending: edit the article to make a draft first."
+    assert ("error", f"“{titles[2]}”: {refusal}") in messages
+    assert ("warning", "Submit for review: 2 of 3 articles; the others were refused.") in messages
     assert AuditEvent.objects.filter(action="submit").count() == 2
 
 
@@ -186,7 +198,7 @@ def test_bulk_publish_asks_for_a_note_and_a_bump(logged_in, reviewer, sample_tex
     assert form.status_code == 200 and 'name="bump"' in form.content.decode()
     done = client.post(url, {"action": "bulk_publish", "_selected_action": [article_id], "apply": "1",
                              "note": "first release", "bump": "major"}, follow=True)  # fmt: skip
-    assert "done (publish)" in done.content.decode()
+    assert f"“{article.title}”: published as version 2.0.0." in done.content.decode()
     assert Article.objects.get(pk=article_id).version == "2.0.0"
 
 

@@ -340,19 +340,19 @@ def test_admin_messages_and_bulk_pages(editor, reviewer, hostile):
         {"action": "bulk_submit", "_selected_action": [hostile.pk], "apply": "1", "note": HOSTILE},
         follow=True,
     )
-    assert escape(hostile.title) + ": done (submit)" in assert_inert_html(submitted)
+    assert "“" + escape(hostile.title) + "”: submitted for review." in assert_inert_html(submitted)
     refused = staff(editor).post(
         reverse("admin:articles_article_workflow", args=[hostile.pk, "approve"]),
         {"note": HOSTILE},
         follow=True,
     )
-    assert escape(hostile.title) + ": You are not allowed" in assert_inert_html(refused)
+    assert "“" + escape(hostile.title) + "”: You are not allowed" in assert_inert_html(refused)
     done = client.post(
         reverse("admin:articles_article_workflow", args=[hostile.pk, "archive"]),
         {"note": HOSTILE},
         follow=True,
     )
-    assert escape(hostile.title) + ": done (archive)" in assert_inert_html(done)
+    assert "“" + escape(hostile.title) + "”: archived." in assert_inert_html(done)
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,12 @@ ADMIN_GET = [
     ("admin:articles_article_workflow", ("@article", "approve"), "", ALL),
     ("admin:articles_article_workflow", ("@article", "request_changes"), "", ALL),
     ("admin:articles_article_workflow", ("@article", "archive"), "", ALL),
-    ("admin:articles_article_workflow", ("@article", "delete"), "", NOBODY),  # not an action
+    ("admin:articles_article_workflow", ("@article", "request_review"), "", ALL),
+    ("admin:articles_article_workflow", ("@article", "delete"), "", (302, 404, 404, 404)),  # not an action
+    # Comments and schedules take POSTs (the services check the role); a GET goes back to the article.
+    ("admin:articles_article_comment", ("@article",), "", (302, 302, 302, 302)),
+    ("admin:articles_article_comment_resolve", ("@article", 1), "", (302, 302, 302, 302)),
+    ("admin:articles_article_schedule_cancel", ("@article", 1), "", (302, 302, 302, 302)),
     # The review queue, the revisions and the audit trail: read-only for everyone.
     ("admin:releases_reviewqueueitem_changelist", (), "", ALL),
     ("admin:releases_reviewqueueitem_add", (), "", NOBODY),
