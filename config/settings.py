@@ -231,13 +231,35 @@ if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER"):
         raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must look like 'HEADER,value'.")
     SECURE_PROXY_SSL_HEADER = (name.strip(), value.strip())
 
+
+# Reverse proxies in front of the app that each append the address they saw to X-Forwarded-For.
+# Every per-client limit (the sign-in throttle, the API's rate limits) counts the client address of
+# config/client_address.py: REMOTE_ADDR, or with N proxies the header's entry N places from the
+# right. 0, the default, ignores the header, which any client can write. SIGNIN_TRUSTED_PROXIES is
+# the variable's older name, still read.
+def trusted_proxies() -> int:
+    given = {
+        name: os.environ[name].strip()
+        for name in ("TRUSTED_PROXIES", "SIGNIN_TRUSTED_PROXIES")
+        if os.environ.get(name, "").strip()
+    }
+    if len(set(given.values())) > 1:
+        raise ImproperlyConfigured(
+            "TRUSTED_PROXIES and SIGNIN_TRUSTED_PROXIES (its older name) disagree: set TRUSTED_PROXIES only."
+        )
+    value = next(iter(given.values()), "0")
+    if not value.isascii() or not value.isdigit():
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES must be a number of proxies (0 or more), got {value!r}.")
+    return int(value)
+
+
+TRUSTED_PROXIES = trusted_proxies()
+
 # Sign-in throttling (config/signin): after SIGNIN_FAILURE_LIMIT failed sign-ins for one username
-# or from one client address within SIGNIN_WINDOW_SECONDS, more attempts are refused (HTTP 429)
-# until the window passes. The address is REMOTE_ADDR, or with SIGNIN_TRUSTED_PROXIES reverse
-# proxies in front, the X-Forwarded-For entry that many places from the right.
+# or from one client address (see TRUSTED_PROXIES) within SIGNIN_WINDOW_SECONDS, more attempts are
+# refused (HTTP 429) until the window passes.
 SIGNIN_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
 SIGNIN_WINDOW_SECONDS = int(os.environ.get("SIGNIN_WINDOW_SECONDS", "900"))
-SIGNIN_TRUSTED_PROXIES = int(os.environ.get("SIGNIN_TRUSTED_PROXIES", "0"))
 
 # Logging: one line per event on standard error; standard output stays free for results.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
@@ -257,7 +279,8 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, reading the patterns and keywords serializers state (articles/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "articles.api.schema.ApiSchema",
     # Token first: DRF takes the first class's WWW-Authenticate header, so a missing, wrong or
     # revoked token is answered 401 (403 would mean "signed in, not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -270,9 +293,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's throttles counting the client address of TRUSTED_PROXIES (config/throttling.py), in the
+    # default cache: per process with the in-memory one, shared by every worker with CACHE_URL.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "1000/minute"),
@@ -289,4 +314,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: its schemas are JSON Schema 2020-12, which can say what the server refuses in object keys
+    # (propertyNames of the edits' extra meta).
+    "OAS_VERSION": "3.1.0",
+    # The answers every operation can give (401, 403, 406, 415, 429 with Retry-After), added once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "articles.api.schema.document_common_responses",
+    ],
 }

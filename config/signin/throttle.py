@@ -6,10 +6,10 @@ address are refused until enough of those failures are older than the window. Re
 are not counted, so the wait is never extended by trying again. A successful sign-in clears the
 username's failures (not the address's: one good account must not unlock guessing from there).
 
-The client address is ``REMOTE_ADDR``; behind ``SIGNIN_TRUSTED_PROXIES`` reverse proxies that
-each append to ``X-Forwarded-For``, it is the entry that many places from the right (entries
-further left are whatever the client sent, so they are never trusted). When the address is
-unknown (empty), only the username is counted.
+The client address is ``config.client_address.client_address``, the rule the API's rate limits
+use too: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXIES`` reverse proxies the ``X-Forwarded-For``
+entry that many places from the right. When the address is unknown (empty), only the username is
+counted.
 
 Failures live in the database, so the counts hold across worker processes and app servers.
 Requests that arrive at the same instant may each get one more try before the first of them is
@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from config.client_address import client_address
 from config.signin.models import SignInFailure
 
 Scope = SignInFailure.Scope
@@ -35,17 +36,6 @@ def failure_limit() -> int:
 
 def window() -> dt.timedelta:
     return dt.timedelta(seconds=settings.SIGNIN_WINDOW_SECONDS)
-
-
-def client_address(request) -> str:
-    """The address of the client that sent ``request`` (see the module's docstring)."""
-    proxies = settings.SIGNIN_TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _key(scope: str, value: str) -> str:
