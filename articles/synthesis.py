@@ -15,6 +15,20 @@ lost, tools drawn from the whole area (so tags alone no longer separate two prob
 area) or borrowed from another cluster, the stack tag dropped, body sections or the ai outline
 left out, and generic titles. Hard documents are still valid, well formed page-text exports.
 
+Corpus shapes (`shape=`, the synthesizer's `--shape`) stress the similar-posts engine in other ways;
+"normal" and "hard" are the two above, and the other four define topics by combinations of common
+attributes, as a real knowledge base does: every topic is one of PROBLEMS worked on in one of STACKS
+(10 x 6 = 60 topics), every problem on about 10% of the documents and every stack on about 17%, and
+no term belongs to one topic alone.
+
+- "combination": the 60 topics, equally likely.
+- "zipf": the same topics, with Zipf-distributed sizes (the largest about 60 times the smallest).
+- "noisy": combination, and half of the documents blurred (`"{seed}:{i}:noisy"`): tools of other
+  problems and stacks, noise tags, the problem entity lost, a vague topic (the problem or the stack
+  alone, or the area) or none of the outline, and boilerplate titles shared across topics.
+- "sites": combination, written by three sites in one corpus, each with its own house tags and
+  title boilerplate (each on a third of the documents).
+
 This module is plain Python (no Django), so a management command, a benchmark script or a test can
 use it alike.
 """
@@ -32,7 +46,11 @@ from urllib.parse import quote_plus
 
 __all__ = [
     "CLUSTERS",
+    "COMBINATIONS",
     "DIFFICULTIES",
+    "PROBLEMS",
+    "SHAPES",
+    "STACKS",
     "NOISE_TAGS",
     "SHARD_SIZE",
     "SITES",
@@ -43,7 +61,8 @@ __all__ = [
     "write_corpus",
 ]
 
-DIFFICULTIES = ("normal", "hard")
+SHAPES = ("normal", "hard", "combination", "zipf", "noisy", "sites")
+DIFFICULTIES = SHAPES  # the original name of the argument: "normal" and "hard" were the first shapes
 SHARD_SIZE = 1000
 
 SITES = {"alphanode": "anp", "betabyte": "bbt", "gammagrid": "ggd"}
@@ -337,6 +356,113 @@ CLUSTERS: tuple[Cluster, ...] = (
         ["drain period", "in flight request", "sigterm", "readiness probe", "shutdown timeout"],
     ),
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem of the combination shapes: worked on in every stack, on about 10% of documents."""
+
+    short: str
+    phrase: str
+    tools: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A stack of the combination shapes, on about 17% of documents, whatever the problem."""
+
+    name: str
+    area: str
+    language: str
+    code_language: str
+    tools: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+PROBLEMS: tuple[Problem, ...] = tuple(
+    Problem(short, phrase, tuple(tools), tuple(keywords))
+    for short, phrase, tools, keywords in (
+        ("slow queries", "fixing slow queries",
+         ["query profiler", "explain analyzer", "slow log parser", "index advisor", "load generator"],
+         ["query plan", "missing index", "row estimate", "sequential scan", "query latency"]),
+        ("memory leaks", "tracking down memory leaks",
+         ["heap profiler", "allocation tracker", "leak detector", "memory dashboard", "core dump tool"],
+         ["heap growth", "retained object", "allocation rate", "leak suspect", "memory limit"]),
+        ("flaky tests", "triaging flaky tests",
+         ["test rerunner", "test quarantine", "order randomizer", "time freezer", "test reporter"],
+         ["test isolation", "random order", "shared fixture", "time dependency", "quarantine list"]),
+        ("zero downtime deploys", "shipping zero downtime deploys",
+         ["deploy orchestrator", "traffic shifter", "health prober", "release dashboard", "canary analyzer"],
+         ["rolling update", "readiness check", "connection draining", "canary release", "deploy window"]),
+        ("observability", "building useful observability",
+         ["metrics collector", "trace exporter", "log shipper", "alert router", "dashboard builder"],
+         ["service level objective", "trace sampling", "alert fatigue", "log volume", "metric cardinality"]),
+        ("caching", "getting caching right",
+         ["cache proxy", "key inspector", "cache warmer", "hit rate monitor", "eviction simulator"],
+         ["cache key", "stale read", "invalidation rule", "hit ratio", "time to live"]),
+        ("schema migrations", "running schema migrations safely",
+         ["migration runner", "schema differ", "backfill worker", "lock monitor", "migration linter"],
+         ["schema change", "lock timeout", "backfill batch", "expand and contract", "migration order"]),
+        ("background jobs", "running reliable background jobs",
+         ["job scheduler", "queue inspector", "retry manager", "dead letter viewer", "worker supervisor"],
+         ["retry policy", "idempotent job", "queue depth", "job timeout", "poison message"]),
+        ("secrets handling", "handling secrets safely",
+         ["secret store", "key rotator", "secret scanner", "token broker", "audit trail"],
+         ["secret rotation", "leaked credential", "access policy", "key expiry", "least privilege"]),
+        ("dependency upgrades", "planning dependency upgrades",
+         ["update bot", "lockfile checker", "changelog reader", "vulnerability scanner", "version pinner"],
+         ["breaking change", "transitive dependency", "security advisory", "upgrade path", "version range"]),
+    )
+)  # fmt: skip
+"""The problems of the combination shapes: their tools and keywords are the same in every stack."""
+
+STACKS: tuple[Stack, ...] = tuple(
+    Stack(name, area, language, code_language, tuple(tools), tuple(keywords))
+    for name, area, language, code_language, tools, keywords in (
+        ("django", "backend", "python", "python",
+         ["pytest", "ruff", "celery", "gunicorn", "django-debug-toolbar"],
+         ["orm query", "middleware", "settings module", "management command"]),
+        ("spring boot", "backend", "java", "java",
+         ["gradle", "junit", "micrometer", "hibernate", "actuator"],
+         ["bean lifecycle", "application context", "jvm flag", "connection pool"]),
+        ("react", "frontend", "javascript", "javascript",
+         ["webpack", "jest", "eslint", "vite", "storybook"],
+         ["component tree", "render cycle", "bundle size", "state hook"]),
+        ("go services", "backend", "go", "go",
+         ["pprof", "golangci-lint", "go test", "delve", "expvar"],
+         ["goroutine", "context cancellation", "interface value", "module proxy"]),
+        ("kubernetes", "platform", "bash", "bash",
+         ["kubectl", "helm", "kustomize", "k9s", "argo cd"],
+         ["pod spec", "namespace quota", "rollout status", "config map"]),
+        ("postgresql", "database", "sql", "sql",
+         ["psql", "pgbouncer", "pg_stat_statements", "pgbadger", "pg_repack"],
+         ["vacuum", "replication slot", "wal volume", "autovacuum threshold"]),
+    )
+)  # fmt: skip
+"""The stacks of the combination shapes: their tags, tools and keywords, whatever the problem."""
+
+COMBINATIONS: tuple[Cluster, ...] = tuple(
+    _cluster(
+        problem.short, problem.phrase, stack.name, stack.area, stack.language, stack.code_language,
+        [*problem.tools, *stack.tools], [*problem.keywords, *stack.keywords],
+    )
+    for problem in PROBLEMS
+    for stack in STACKS
+)  # fmt: skip
+"""The 60 topics of the combination shapes: each problem in each stack."""
+
+_ZIPF_WEIGHTS = tuple(1.0 / (rank + 1) for rank in range(len(COMBINATIONS)))
+_ZIPF_ORDER = tuple(random.Random("zipf-order").sample(range(len(COMBINATIONS)), len(COMBINATIONS)))
+"""Topic sizes of the "zipf" shape: the topic of rank r (in a fixed shuffled order) ~ 1 / r."""
+
+_HOUSE = {
+    "alphanode": (("alphanode", "engineering blog"), "alphanode engineering"),
+    "betabyte": (("betabyte", "tech notes"), "betabyte tech notes"),
+    "gammagrid": (("gammagrid", "platform team"), "from the gammagrid platform team"),
+}
+"""The "sites" shape: each site's house tags and title boilerplate."""
+
 
 NOISE_TAGS = (
     "git", "logs", "docker", "linux", "monitoring", "performance", "cloud", "devops",
@@ -669,9 +795,18 @@ def synthesize_document(index: int, *, seed: int = 0, difficulty: str = "normal"
     """Document number `index` of the corpus for (seed, difficulty), without generating the others."""
     _check(index, difficulty, "index")
     rng = random.Random(f"{seed}:{index}")
-    plan = _plan(index, rng)
+    if difficulty == "zipf":
+        plan = _plan(index, rng, lambda r: COMBINATIONS[r.choices(_ZIPF_ORDER, weights=_ZIPF_WEIGHTS)[0]])
+    elif difficulty in ("combination", "noisy", "sites"):
+        plan = _plan(index, rng, lambda r: r.choice(COMBINATIONS))
+    else:
+        plan = _plan(index, rng)
     if difficulty == "hard":
         _harden(plan, random.Random(f"{seed}:{index}:hard"))
+    elif difficulty == "noisy":
+        _blur(plan, random.Random(f"{seed}:{index}:noisy"))
+    elif difficulty == "sites":
+        _house_style(plan)
     return SynthesizedDocument(
         reference=plan.reference,
         cluster=plan.cluster.name,
@@ -720,14 +855,15 @@ def write_corpus(
 
 def _check(number: int, difficulty: str, name: str = "count") -> None:
     if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
+        raise ValueError(f"difficulty (the shape) must be one of {', '.join(SHAPES)}, got {difficulty!r}")
     if number < 0:
         raise ValueError(f"{name} must be >= 0, got {number}")
 
 
-def _plan(index: int, rng: random.Random) -> _Plan:
-    """Draw a normal (clean) document; every draw comes from `rng`, in a fixed order."""
-    cluster = rng.choice(CLUSTERS)
+def _plan(index: int, rng: random.Random, pick: Callable[[random.Random], Cluster] | None = None) -> _Plan:
+    """Draw a normal (clean) document; every draw comes from `rng`, in a fixed order. `pick` draws
+    the topic (by default one of CLUSTERS)."""
+    cluster = pick(rng) if pick else rng.choice(CLUSTERS)
     site = rng.choice(tuple(SITES))
     reference = f"{SITES[site]}-ref-{index:06d}-{rng.randrange(10000):04d}"
     scenario, scenario_noun = rng.choice(_SCENARIOS)
@@ -897,6 +1033,48 @@ def _harden(plan: _Plan, rng: random.Random) -> None:
     if rng.random() < 0.4:
         plan.middles = [rng.choice(_GENERIC_MIDDLES) for _ in plan.middles]
         plan.middles = list(dict.fromkeys(plan.middles))
+
+
+def _blur(plan: _Plan, rng: random.Random) -> None:
+    """The "noisy" shape: half of the documents lose what sets their topic apart, the way real
+    exports do: foreign tools, noise tags, the problem entity, a precise topic, the outline, a
+    title of their own."""
+    if rng.random() >= 0.5:
+        return
+    cluster = plan.cluster
+    if rng.random() < 0.5:
+        other = rng.choice([c for c in COMBINATIONS if c.short != cluster.short and c.stack != cluster.stack])
+        for tool in rng.sample(other.tools, 2):
+            if tool not in plan.tools:
+                plan.tools.insert(rng.randint(0, len(plan.tools)), tool)
+    if rng.random() < 0.5:
+        for tag in rng.sample(NOISE_TAGS, rng.randint(1, 3)):
+            if tag not in plan.tools and tag not in plan.stack:
+                plan.tools.append(tag)
+    if rng.random() < 0.5:
+        plan.entities = [entity for entity in plan.entities if entity[1] != "problem"]
+    if rng.random() < 0.4:
+        plan.topic = rng.choice((cluster.short, cluster.stack, f"{cluster.area} practices"))
+    if rng.random() < 0.25:
+        plan.outline = None
+    if rng.random() < 0.5:
+        words = {
+            "problem": cluster.short,
+            "area": cluster.area,
+            "language": cluster.language,
+            "scenario": plan.scenario,
+            "scenario_noun": plan.scenario_noun,
+            "focus": rng.choice(_FOCUS),
+            "variant": rng.choice(_VARIANTS),
+        }
+        plan.title = rng.choice(_GENERIC_TITLES).format_map(words)
+
+
+def _house_style(plan: _Plan) -> None:
+    """The "sites" shape: every site adds its house tags and its title boilerplate."""
+    tags, boilerplate = _HOUSE[plan.site]
+    plan.stack.extend(tags)
+    plan.title = f"{boilerplate}: {plan.title}"
 
 
 def _figures(images: list[tuple[str, str, str]]) -> list[str]:

@@ -191,6 +191,8 @@ def test_evaluate_command_measures_a_synthesized_corpus(tmp_path):
     assert engine["precision_at_5"] >= 0.9 and engine["coverage"] >= 0.95
     assert engine["precision_at_5"] > baseline["precision_at_5"]
     assert engine["hubness_max"] >= engine["hubness_mean"] > 0
+    plain = figures["idf_cosine_baseline"]
+    assert 0 < plain["precision_at_5"] <= 1 and plain["coverage"] >= 0.95
 
 
 def test_a_list_with_too_few_neighbours_is_topped_up_with_the_newest_live_articles(handcrafted):

@@ -16,8 +16,12 @@ import pytest
 
 from articles.synthesis import (
     CLUSTERS,
+    COMBINATIONS,
     NOISE_TAGS,
+    PROBLEMS,
+    SHAPES,
     SITES,
+    STACKS,
     SynthesizedDocument,
     synthesize,
     synthesize_document,
@@ -416,3 +420,72 @@ def test_the_parser_reads_the_intended_body_blocks(difficulty):
         assert kinds["figure"] == len(page.image_sources)
         assert kinds["code"] <= 1
         assert all(block.items == page.checklist for block in page.body if block.kind == "list")
+
+
+# --------------------------------------------------------------------------- corpus shapes
+
+
+@pytest.fixture(scope="module")
+def shaped_docs() -> dict[str, list[SynthesizedDocument]]:
+    return {shape: list(synthesize(1500, seed=11, difficulty=shape)) for shape in SHAPES[2:]}
+
+
+def attribute_shares(docs: list[SynthesizedDocument]) -> tuple[Counter, Counter]:
+    problems = Counter(d.cluster.split(" / ")[0] for d in docs)
+    stacks = Counter(d.cluster.split(" / ")[1] for d in docs)
+    return (
+        Counter({k: v / len(docs) for k, v in problems.items()}),
+        Counter({k: v / len(docs) for k, v in stacks.items()}),
+    )
+
+
+def test_combination_topics_are_made_of_common_attributes(shaped_docs):
+    docs = shaped_docs["combination"]
+    assert {d.cluster for d in docs} == {c.name for c in COMBINATIONS} and len(COMBINATIONS) == 60
+    problems, stacks = attribute_shares(docs)
+    assert len(problems) == len(PROBLEMS) and len(stacks) == len(STACKS)
+    assert all(0.05 <= share <= 0.2 for share in [*problems.values(), *stacks.values()])
+    # No tag or entity belongs to one topic alone: each is carried by at least five topics.
+    topics_of: dict[str, set[str]] = {}
+    for document in docs:
+        meta = parsed(document)["meta"]
+        for tag in meta["stack"] + meta["tools"]:
+            topics_of.setdefault(tag, set()).add(document.cluster)
+        page_topic = meta["topic"]
+        assert page_topic == document.cluster
+    assert min(len(topics) for topics in topics_of.values()) >= 5
+
+
+def test_zipf_topic_sizes_are_skewed(shaped_docs):
+    sizes = sorted(Counter(d.cluster for d in shaped_docs["zipf"]).values(), reverse=True)
+    assert sizes[0] >= 15 * sizes[-1]
+    assert sum(sizes[:6]) >= 0.35 * sum(sizes)  # the head holds a third of the corpus
+
+
+def test_noisy_documents_are_blurred_and_sites_have_their_house_style(shaped_docs):
+    blurred = no_problem = vague = 0
+    for clean, noisy in zip(shaped_docs["combination"], shaped_docs["noisy"], strict=True):
+        assert clean.cluster == noisy.cluster
+        meta = parsed(noisy)["meta"]
+        cluster = next(c for c in COMBINATIONS if c.name == noisy.cluster)
+        blurred += clean.text != noisy.text
+        no_problem += "problem" not in {e["type"] for e in record_list(meta.get("entities", []), "name")}
+        vague += meta["topic"] != cluster.name
+    assert 0.4 <= blurred / 1500 <= 0.6
+    assert 0.15 <= no_problem / 1500 <= 0.35 and 0.1 <= vague / 1500 <= 0.3
+    for document in shaped_docs["sites"]:
+        page = parsed(document)
+        assert page["site"] in page["meta"]["stack"]
+        assert page["body"][0].split(":")[0] in {"alphanode engineering", "betabyte tech notes"} | {
+            "from the gammagrid platform team"
+        }
+
+
+@pytest.mark.parametrize("shape", SHAPES[2:])
+def test_every_shape_is_deterministic_and_parses(shape):
+    first = list(synthesize(40, seed=3, difficulty=shape))
+    assert first == list(synthesize(40, seed=3, difficulty=shape))
+    parse_page = _parse_page()
+    for document in first:
+        result = parse_page(document.text)
+        assert result.ok and not result.warnings, (document.reference, result.errors, result.warnings)

@@ -2,7 +2,9 @@
 ``manage.py evaluate_similar --clusters DIR/clusters.json``.
 
 Prints precision@5, coverage and hubness of the stored similar posts, next to the same figures
-for a plain shared-tag count, as one JSON object.
+for two baselines computed on the spot: a plain shared-tag count and a plain IDF-weighted cosine
+over the same terms (no frequency cap, no bonus), as one JSON object. ``--methods`` adds other
+rankings of the same corpus (``articles.evaluation.METHODS``), for comparing candidates.
 """
 
 import json
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.evaluation import evaluate, live_ids, shared_tag_baseline, stored_neighbours
+from articles.evaluation import METHODS, evaluate, live_ids, ranked_by, shared_tag_baseline, stored_neighbours
 from articles.models import Article
 
 
@@ -19,8 +21,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--clusters", required=True, type=Path, help="clusters.json of the synthesizer.")
+        parser.add_argument(
+            "--methods",
+            default="",
+            help=f"Comma-separated rankings to measure as well, among: {', '.join(METHODS)}.",
+        )
 
-    def handle(self, *args, clusters, **options):
+    def handle(self, *args, clusters, methods, **options):
+        methods = [name for name in methods.split(",") if name]
+        if unknown := set(methods) - set(METHODS):
+            raise CommandError(f"unknown methods: {', '.join(sorted(unknown))}")
         try:
             by_reference = json.loads(clusters.read_text())
         except (OSError, ValueError) as exc:
@@ -34,5 +44,8 @@ class Command(BaseCommand):
             "articles": len(live),
             "engine": evaluate(stored_neighbours(), cluster_of, live),
             "shared_tag_baseline": evaluate(shared_tag_baseline(live), cluster_of, live),
+            "idf_cosine_baseline": evaluate(ranked_by("idf_cosine"), cluster_of, live),
         }
+        for name in methods:
+            report[name] = evaluate(ranked_by(name), cluster_of, live)
         self.stdout.write(json.dumps(report, indent=2))

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from articles.synthesis import write_corpus
+from articles.synthesis import SHAPES, write_corpus
 
 
 class Command(BaseCommand):
@@ -21,13 +21,20 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--out", required=True, type=Path)
         parser.add_argument(
-            "--difficulty",
-            choices=["normal", "hard"],
-            default="normal",
-            help="'hard' adds noise tags shared across clusters and drops entities.",
+            "--shape",
+            choices=SHAPES,
+            default=None,
+            help="Corpus shape (articles/synthesis.py): 'normal'; 'hard' adds noise tags shared across "
+            "clusters and drops entities; 'combination' makes topics of a common problem and a common "
+            "stack; 'zipf' gives those topics Zipf sizes; 'noisy' blurs half of them; 'sites' writes "
+            "them as three sites with their own house style.",
+        )
+        parser.add_argument(
+            "--difficulty", choices=["normal", "hard"], default="normal", help="The same as --shape."
         )
 
-    def handle(self, *args, count, seed, out, difficulty, **options):
+    def handle(self, *args, count, seed, out, difficulty, shape, **options):
+        difficulty = shape or difficulty
         if count < 0:
             raise CommandError("--count must be 0 or more")
         progress = tqdm(
@@ -40,4 +47,4 @@ class Command(BaseCommand):
             out, count, seed=seed, difficulty=difficulty, progress=lambda n: progress.update(1)
         )
         progress.close()
-        self.stdout.write(f"Wrote {written} documents to {out} (seed {seed}, {difficulty}).")
+        self.stdout.write(f"Wrote {written} documents to {out} (seed {seed}, shape {difficulty}).")
