@@ -48,18 +48,27 @@ ROLES = ("anonymous", "staff")
 # How a path parameter is filled, by converter (routes) or by the regex of a group (re_path and
 # the API router). Anything else is a route this test does not know how to fill.
 CONVERTER_KINDS = {StringConverter: "text", SlugConverter: "text", PathConverter: "text", IntConverter: "int"}
-GROUP_KINDS = {"[^/]+": "text", "[^/.]+": "text", ".*": "text", "[a-z0-9]+": "format"}
+GROUP_KINDS = {
+    "[^/]+": "text",
+    r"[^/\x00]+": "text",
+    "[^/.]+": "text",
+    ".*": "text",
+    "[a-z0-9]+": "format",
+}
 CHOICE_GROUP = re.compile(r"^\w+(\|\w+)+$")  # an alternation of names: the admin's app labels
 
 # Query parameters every route is tried with, and those particular routes read.
 COMMON_QUERY = ("page", "q", "format")
-ADMIN_QUERY = ("o", "p", "e", "all", "_popup", "_to_field", "_changelist_filters", "next")
+ADMIN_QUERY = ("_popup", "_to_field", "_changelist_filters")  # the admin's object views read these
+CHANGELIST_QUERY = ("o", "p", "e", "all")  # and its lists these, with their filters' own
 ROUTE_QUERY = {
     "articles:home": ("stack", "tool", "difficulty", "code_language"),
     "articles:detail": ("revision",),
     "articles:search": (),
     "article-list": (*ArticleFilter.base_filters, "page_size", "fields", "search", "ordering"),
     "article-detail": ("include",),
+    "admin:login": ("next",),
+    "admin:logout": ("next",),
 }
 
 
@@ -280,6 +289,7 @@ def query_names(route: Route, staff: Client) -> tuple[str, ...]:
     model_admin = getattr(route.callback, "model_admin", None)
     if model_admin is not None and route.name and route.name.endswith("_changelist"):
         # The changelist's own filters: the parameters each filter of the sidebar reads.
+        names += CHANGELIST_QUERY
         response = staff.get(route.template)
         assert response.status_code == 200, route.pattern
         for spec in response.context["cl"].filter_specs:
