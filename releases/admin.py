@@ -543,15 +543,22 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         article = self._article(request, pk)
         revisions = {revision.number: revision for revision in revisions_for(article)}
         numbers = sorted(revisions)
-        # By default: what readers see against the work waiting for review.
+        # By default: what readers see against the work waiting for review; with nothing pending,
+        # what readers see against what they saw before (what the last publish or rollback changed).
         release = services.release_of(article)
-        live = release.live_revision.number if release.live_revision else numbers[0]
-        pending = release.pending_revision.number if release.pending_revision else numbers[-1]
+        if release.pending_revision:
+            new = release.pending_revision.number
+            old = release.live_revision.number if release.live_revision else numbers[0]
+        else:
+            new = release.live_revision.number if release.live_revision else numbers[-1]
+            earlier = [n for n in numbers if n < new]
+            published = [n for n in earlier if revisions[n].state == ArticleState.PUBLISHED]
+            old = max(published or earlier or [new])
         try:
-            a = int(request.GET.get("a") or live)
-            b = int(request.GET.get("b") or pending)
+            a = int(request.GET.get("a") or old)
+            b = int(request.GET.get("b") or new)
         except ValueError:
-            a, b = live, pending
+            a, b = old, new
         if a not in revisions or b not in revisions:
             messages.error(request, "Choose two revisions of this article.")
             return self._back(article)
@@ -719,7 +726,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         except services.WorkflowError as error:
             messages.error(request, f"“{article.title}”: {error.message}")
             return
-        when = formats.date_format(timezone.localtime(due_at), "DATETIME_FORMAT")
+        when = f"{timezone.localtime(due_at):%Y-%m-%d %H:%M %Z}"  # as the audit trail says it
         messages.success(
             request, f"“{article.title}”: {services.RULES[action].label.lower()} scheduled for {when}."
         )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from articles.models import Article, ArticleState
+from releases.compare import LABELS as FIELD_LABELS
 
 
 class RevisionKind(models.TextChoices):
@@ -232,6 +233,11 @@ class ReviewComment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def field_label(self) -> str:
+        """The field it is about as the pages name it ("Body", not "body_text"); "" for the whole article."""
+        return FIELD_LABELS.get(self.field, self.field)
 
 
 class ScheduledAction(models.TextChoices):

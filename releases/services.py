@@ -855,7 +855,7 @@ def open_comments(article: Article) -> list[ReviewComment]:
 
 
 def comment_label(comment: ReviewComment) -> str:
-    where = f"on {FIELD_LABELS.get(comment.field, comment.field)}, " if comment.field else ""
+    where = f"on {comment.field_label}, " if comment.field else ""
     return f"{comment.author_name} ({where}revision {comment.revision.number}): {comment.body}"
 
 

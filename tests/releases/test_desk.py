@@ -327,6 +327,22 @@ def test_compare_defaults_to_live_against_pending_and_collapses_unchanged_fields
     assert re.search(r"<summary>\d+ unchanged fields</summary>", page)
 
 
+def test_compare_with_nothing_pending_shows_what_the_last_publish_changed_for_readers(
+    in_review, reviewer, client
+):
+    services.article_approve(article=in_review, user=reviewer)
+    services.article_publish(article=fresh(in_review), user=reviewer, note="ship")
+    release = Release.objects.get(article_id=in_review.pk)
+    assert release.pending_revision is None
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:articles_article_compare", args=[in_review.pk])).content.decode()
+    # What readers saw before (the import) against what they see now.
+    before = Revision.objects.get(article=in_review, kind="import").number
+    assert f"Compare revisions {before} and {release.live_revision.number}" in page
+    assert "The two revisions have the same content." not in page
+    assert '<th scope="row">Summary</th>' in page and "edited" in page
+
+
 # -- the inbox ------------------------------------------------------------------------------------------
 
 
