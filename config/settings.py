@@ -279,8 +279,7 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    # drf-spectacular's, reading the patterns and keywords serializers state (articles/api/schema.py).
-    "DEFAULT_SCHEMA_CLASS": "articles.api.schema.ApiSchema",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Token first: DRF takes the first class's WWW-Authenticate header, so a missing, wrong or
     # revoked token is answered 401 (403 would mean "signed in, not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
