@@ -313,12 +313,4 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # 3.1: its schemas are JSON Schema 2020-12, which can say what the server refuses in object keys
-    # (propertyNames of the edits' extra meta).
-    "OAS_VERSION": "3.1.0",
-    # The answers every operation can give (401, 403, 406, 415, 429 with Retry-After), added once.
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "articles.api.schema.document_common_responses",
-    ],
 }
