@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from articles import admin as articles_admin
+from articles import similarity
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleState, Entity, Tag
 from releases import services
@@ -300,17 +301,20 @@ class WorkflowAdminMixin:
             if form.is_valid():
                 extra = {"bump": form.cleaned_data["bump"]} if "bump" in form.cleaned_data else {}
                 outcomes = []
-                for article in articles:
-                    try:
-                        outcomes.append(
-                            (
-                                article,
-                                run_action(article, request.user, action, form.cleaned_data["note"], **extra),
-                                True,
+                with similarity.deferred():  # similar posts: one refresh for all the articles
+                    for article in articles:
+                        try:
+                            outcomes.append(
+                                (
+                                    article,
+                                    run_action(
+                                        article, request.user, action, form.cleaned_data["note"], **extra
+                                    ),
+                                    True,
+                                )
                             )
-                        )
-                    except services.WorkflowError as error:
-                        outcomes.append((article, error.message, False))
+                        except services.WorkflowError as error:
+                            outcomes.append((article, error.message, False))
                 report_bulk(request, action, outcomes)
                 return None
         else:
@@ -501,7 +505,14 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             "unavailable": [
                 item
                 for item in availability.values()
-                if not item.allowed and item.action not in ("resolve", "comment", "rollback")
+                if item.role_allows
+                and not item.allowed
+                and item.action not in ("resolve", "comment", "rollback")
+            ],
+            "not_for_role": [
+                item.label
+                for item in availability.values()
+                if not item.role_allows and item.action != "comment"
             ],
             "can_rollback": availability["rollback"].allowed,
             "can_resolve": availability["resolve"].allowed,
@@ -752,29 +763,33 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             messages.success(request, "Comment added.")
         return self._back(article)
 
-    def comment_resolve_view(self, request, pk, comment):
+    def _on_post(self, request, pk, model, object_pk, act, done):
+        """A button's POST on one of the article's comments or schedules: run ``act`` on it through
+        the action layer, say how it went, and go back to the article."""
         article = self._article(request, pk)
         if request.method == "POST":
-            found = get_object_or_404(ReviewComment, pk=comment, article=article)
+            found = get_object_or_404(model, pk=object_pk, article=article)
             try:
-                services.comment_resolve(comment=found, user=request.user)
+                act(found)
             except services.WorkflowError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "Comment resolved.")
+                messages.success(request, done(found))
         return self._back(article)
 
+    def comment_resolve_view(self, request, pk, comment):
+        return self._on_post(
+            request, pk, ReviewComment, comment,
+            lambda found: services.comment_resolve(comment=found, user=request.user),
+            lambda found: "Comment resolved.",
+        )  # fmt: skip
+
     def schedule_cancel_view(self, request, pk, schedule):
-        article = self._article(request, pk)
-        if request.method == "POST":
-            found = get_object_or_404(Schedule, pk=schedule, article=article)
-            try:
-                services.schedule_cancel(schedule=found, user=request.user)
-            except services.WorkflowError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, f"Scheduled {found.get_action_display().lower()} cancelled.")
-        return self._back(article)
+        return self._on_post(
+            request, pk, Schedule, schedule,
+            lambda found: services.schedule_cancel(schedule=found, user=request.user),
+            lambda found: f"Scheduled {found.get_action_display().lower()} cancelled.",
+        )  # fmt: skip
 
 
 @admin.register(ReviewQueueItem)
@@ -800,6 +815,9 @@ class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return review_queue()
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Review queue", **(extra_context or {})})
 
     def has_add_permission(self, request):
         return False

@@ -202,6 +202,7 @@ class Availability:
     label: str
     allowed: bool
     reason: str = ""
+    role_allows: bool = True
 
 
 def _state_label(article: Article, release: Release) -> str:
@@ -368,11 +369,11 @@ def action_availability(article: Article, user) -> list[Availability]:
     release = release_of(article)
     result = []
     for action, rule in RULES.items():
-        if not _may(user, action):
-            reason = f"You are not allowed to {rule.forbidden}."
-        else:
-            reason = rule.blocker(article, release)
-        result.append(Availability(action, rule.label, not reason, reason))
+        role_allows = _may(user, action)
+        reason = (
+            rule.blocker(article, release) if role_allows else f"You are not allowed to {rule.forbidden}."
+        )
+        result.append(Availability(action, rule.label, not reason, reason, role_allows))
     return result
 
 
@@ -850,7 +851,9 @@ def conflict_resolve(*, article: Article, user, choices: dict[str, str], note: s
 def open_comments(article: Article) -> list[ReviewComment]:
     """The article's unresolved review comments, oldest first."""
     return list(
-        ReviewComment.objects.filter(article=article, resolved_at__isnull=True).order_by("created_at", "id")
+        ReviewComment.objects.filter(article=article, resolved_at__isnull=True)
+        .select_related("revision")
+        .order_by("created_at", "id")
     )
 
 
