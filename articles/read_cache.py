@@ -19,6 +19,10 @@ from rest_framework.response import Response
 
 from articles.models import ContentGeneration
 
+# What staff see and readers do not (a draft, a preview of a revision, pending work) is kept by no
+# cache, shared or the browser's: the reader page of a draft or preview, staff's API answers.
+UNPUBLISHED_CACHE_CONTROL = "private, no-store"
+
 # Response headers a cached page keeps: the rest are set again on the way out.
 KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Content-Language")
 

@@ -27,7 +27,9 @@ def article_meta(article: Article, *, similar: list[dict] | None = None) -> dict
         "url": article.get_absolute_url(),
         "state": article.state,
         "published_at": article.published_at,
-        "updated_at": article.updated_at,
+        # When the live version was made (read through ``with_live_dates``), never the row's
+        # updated_at, which work that is not live also moves.
+        "updated_at": live_dates(article)["modified"],
     }
     for key in content:
         if key not in ("body", "body_text"):

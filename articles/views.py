@@ -47,11 +47,14 @@ def article_detail(request, slug):
     )
     similar = selectors.similar_articles([article.id], limit=5)[article.id]
     head = seo.article_head(request, article=article, content=content, **selectors.live_dates(article))
-    return render(
+    response = render(
         request,
         "articles/detail.html",
         {"article": article, "meta": content, "similar": similar, "preview": preview, "seo": head},
     )
+    if preview:  # a draft, or a revision staff asked for: only staff get here
+        response["Cache-Control"] = read_cache.UNPUBLISHED_CACHE_CONTROL
+    return response
 
 
 @require_safe

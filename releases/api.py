@@ -32,7 +32,7 @@ from releases.selectors import revisions_for
         404: OpenApiResponse(ErrorDetailSerializer, description="No article has that slug."),
     },
 )
-class ArticleRevisionsView(generics.ListAPIView):
+class ArticleRevisionsView(articles_views.HttpCachingMixin, generics.ListAPIView):
     serializer_class = RevisionSerializer
     metadata_class = RouteMetadata
     permission_classes = [permissions.IsAdminUser]

@@ -33,7 +33,7 @@ from articles.api.serializers import (
 )
 from articles.content import content_prefetch, revision_block, tag_names
 from articles.models import Article, ArticleTag
-from articles.selectors import LIST_DEFERRED, article_meta, similar_articles
+from articles.selectors import LIST_DEFERRED, article_meta, live_dates, similar_articles, with_live_dates
 
 META_SIMILAR = 5
 
@@ -66,9 +66,11 @@ class BrowsableAPIWithoutForms(BrowsableAPIRenderer):
 
 
 class HttpCachingMixin:
-    """Validators and cache headers: anonymous reads are public, signed-in ones private.
+    """Validators and cache headers: anonymous reads are public, signed-in ones private, and staff
+    ones, which may show drafts and pending work, are never stored anywhere.
 
     ETags come from ConditionalGetMiddleware (a digest of the body), which also answers 304.
+    ``last_modified`` is when the live version was made, so work that is not live changes neither.
     """
 
     public_max_age = 60
@@ -76,7 +78,9 @@ class HttpCachingMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
-            if request.user.is_authenticated:
+            if request.user.is_staff:
+                response["Cache-Control"] = read_cache.UNPUBLISHED_CACHE_CONTROL
+            elif request.user.is_authenticated:
                 response["Cache-Control"] = "private, no-cache"
             else:
                 response["Cache-Control"] = f"public, max-age={self.public_max_age}"
@@ -136,7 +140,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
 
     def get_queryset(self):
-        queryset = Article.objects.visible_to(self.request.user)
+        queryset = with_live_dates(Article.objects.visible_to(self.request.user))
         if self.action == "list":
             if self.request.user.is_staff:
                 # Drafts have no publication date: they come last.
@@ -165,7 +169,8 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
             data = ArticleMetaSerializer(items, many=True).data
         else:
             data = ArticleSummarySerializer([_summary(article) for article in page], many=True).data
-        self.last_modified = max((article.updated_at for article in page), default=None)
+        changed = [live_dates(article)["modified"] for article in page]
+        self.last_modified = max((time for time in changed if time is not None), default=None)
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -174,7 +179,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     def _retrieve(self):
         article = self._get_article()
         data = self._detail_data(article)
-        self.last_modified = article.updated_at
+        self.last_modified = live_dates(article)["modified"]
         response = Response(data)
         response["ETag"] = self.detail_etag(article, data)
         return response
@@ -218,9 +223,11 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def _detail_etag(article: Article, data: dict) -> str:
-    """The detail's ETag: its JSON and the article's last change (which drafts also touch)."""
+    """The detail's ETag: its JSON and when its live version was made (pending work touches
+    neither; staff's ETag also names the revision an edit starts from, ``releases.api``)."""
     digest = hashlib.md5(JSONRenderer().render(data), usedforsecurity=False)
-    digest.update(article.updated_at.isoformat().encode())
+    changed = live_dates(article)["modified"]
+    digest.update(changed.isoformat().encode() if changed else b"")
     return f'"{digest.hexdigest()}"'
 
 
