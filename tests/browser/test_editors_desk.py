@@ -139,8 +139,11 @@ def test_an_article_goes_from_edit_through_review_to_a_scheduled_publish_and_bac
     expect(unavailable).to_contain_text(
         "Submit for review is not offered: Nothing is pending: edit the article to make a draft first."
     )
-    expect(unavailable).to_contain_text("Approve is not offered: You are not allowed to approve articles.")
-    expect(unavailable).to_contain_text("Publish is not offered: You are not allowed to publish articles.")
+    # What the role may never do is one line, not a refusal per action.
+    expect(unavailable.locator(".not-for-role")).to_have_text(
+        "Your role does not approve, request changes, resolve the conflict, send back to review, publish, "
+        "roll back, archive."
+    )
     assert_fits(page, width, "the change page")
     save_with_note(page, FIRST_SUMMARY, "clearer summary")
     expect(messages).to_contain_text(
