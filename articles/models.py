@@ -350,6 +350,8 @@ class SimilarArticle(models.Model):
             models.UniqueConstraint(fields=["article", "rank"], name="similar_unique_rank"),
             models.CheckConstraint(condition=~Q(article=models.F("neighbour")), name="similar_not_itself"),
         ]
+        # The top-ups of short lists (score 0), which change whenever a new article goes live.
+        indexes = [models.Index(fields=["article"], condition=Q(score=0), name="similar_topped_up")]
 
     def __str__(self):
         return f"{self.article_id} #{self.rank}: {self.neighbour_id} ({self.score:.3f})"
@@ -379,6 +381,37 @@ class SimilarityIndex(models.Model):
     def store(cls, *, idf: dict, live_count: int) -> None:
         cls.objects.all().delete()
         cls.objects.create(idf=idf, live_count=live_count)
+
+
+class SimilarPosting(models.Model):
+    """The articles that carry one term, with their weights: one slice of ids (a bucket) per row.
+
+    ``data`` is the bucket's article ids (int32), then their quantised weights (int16, negative
+    for articles that are not live). Written by a rebuild, patched by refreshes; articles/similarity.py.
+    """
+
+    term = models.TextField()
+    bucket = models.IntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "bucket"], name="similarposting_unique")]
+
+
+class SimilarState(models.Model):
+    """Per bucket of article ids: each list's floor (the score an article must beat to enter it)
+    and each article's code language and difficulty (hashed), as arrays; articles/similarity.py."""
+
+    bucket = models.IntegerField(primary_key=True)
+    floors = models.BinaryField()
+    attributes = models.BinaryField()
+
+
+class SimilarVector(models.Model):
+    """The terms an article was last indexed with, so a refresh knows which postings to patch."""
+
+    article_id = models.BigIntegerField(primary_key=True)
+    terms = models.TextField()
 
 
 class ContentGeneration(models.Model):

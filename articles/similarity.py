@@ -1,26 +1,34 @@
 """Similar posts: which live articles are most related to each article, and keeping that fresh.
 
 Each article is a sparse vector of weighted terms: its stack and tool tags, its entities, the
-problem and context of its outline, and the distinctive words of its title and topic. Terms
-are weighted by rarity (inverse document frequency over live articles); terms found in more
-than MAX_DOC_FREQ of them, or more than MAX_DOC_COUNT, say little and are left out, as search
-engines' max_doc_freq does.
-Two articles score the cosine of their vectors, plus a small bonus for the same code language
-and the same difficulty. docs/similar-posts.md gives the formula.
+problem and context of its outline, and the distinctive words of its title and topic. Every
+term counts, weighed by its rarity (inverse document frequency over live articles): the terms
+that define a topic in a real knowledge base are common, and it is their combination that
+makes two articles related. Two articles score the cosine of their vectors, plus a small bonus
+for the same code language and the same difficulty. docs/similar-posts.md gives the formula,
+why it was chosen and what it costs.
 
-The top NEIGHBOURS of every article are stored in SimilarArticle and read with one indexed
-query. rebuild_all() recomputes everything with sparse matrix products, in chunks; refresh()
-updates the articles an import or a workflow action touched, and the lists that pointed at
-them or should now.
+Weights are whole multiples of 1/SCALE, so every score is an exact sum whatever order it is
+added up in: a refresh and a rebuild reach the same scores and break ties the same way.
+
+The DEPTH best of every article are stored in SimilarArticle (pages show the first NEIGHBOURS)
+and read with one indexed query. rebuild_all() recomputes everything with sparse matrix
+products, in chunks, and leaves an inverted index (SimilarPosting), each list's floor
+(SimilarState) and each article's terms (SimilarVector). refresh() uses them to score the
+articles that changed against every other article exactly, and to update the lists they
+leave, enter or rank in; its lists are the ones a rebuild with the same weights gives.
 """
 
 import math
 import os
 import re
+import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from threading import local
 
 import numpy as np
 from django.db import connections, router, transaction
@@ -37,24 +45,35 @@ from articles.bulk import (
     commit_without_flush_wait,
     lock_for_rewrite,
 )
-from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, SimilarArticle, SimilarityIndex
+from articles.models import (
+    Article,
+    ArticleEntity,
+    ArticleState,
+    ArticleTag,
+    SimilarArticle,
+    SimilarityIndex,
+    SimilarPosting,
+    SimilarState,
+    SimilarVector,
+)
 
-NEIGHBOURS = 10
-MAX_DOC_FREQ = 0.05  # terms in more than this share of live articles are left out
-MAX_DOC_COUNT = 1500  # ... or in more than this many: they cost the rebuild the most
-MIN_DOC_FREQ_CAP = 20  # a small corpus keeps its common terms (with the lowest weights)
+NEIGHBOURS = 10  # shown at most
+DEPTH = 20  # kept per article: a refresh that moves an article down a list still knows the next ones
 MIN_NEIGHBOURS = 5  # fewer than this and the list is topped up by the fallback
-WEIGHTS = {"tag": 1.0, "entity": 1.0, "problem": 1.5, "context": 0.5, "word": 0.4}
+WEIGHTS = {"tag": 1.0, "entity": 1.0, "problem": 2.0, "context": 0.5, "word": 0.6}  # docs/similar-posts.md
 SAME_LANGUAGE_BONUS = 0.05
 SAME_DIFFICULTY_BONUS = 0.03
-CANDIDATES = 30  # incremental refresh: candidates taken per rare term of a touched article
-RARE_TERMS = 4  # ... from its rarest tags and entities, which say the most about it
-REBUILD_SHARE = 0.2  # a refresh touching more than this share of articles rebuilds everything
+SCALE = 2**14  # weights are quantised to 1/SCALE (they fit an int16), scores to 1/SCALE²
+UNIT = SCALE * SCALE
+LANGUAGE_POINTS = round(SAME_LANGUAGE_BONUS * UNIT)
+DIFFICULTY_POINTS = round(SAME_DIFFICULTY_BONUS * UNIT)
+REBUILD_SHARE = 0.2  # a refresh of more than this share of the articles ...
+REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds everything instead
+BUCKET = 4096  # postings and floors are stored per slice of this many article ids
 CHUNK = 2000
 LINK_FIELDS = ("article_id", "neighbour_id", "rank", "score")
-SHORTLIST = 3 * NEIGHBOURS  # a full rebuild re-ranks each article's best cosines with the bonuses
 ANY_LANGUAGE = -1  # the fallback's key for articles of any code language
-SMALL_CORPUS = 2000  # up to this many articles a full rebuild is as cheap as a refresh
+OPEN = -1.0  # the floor of a list that holds every live article scoring above zero
 
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9+#]*")
 STOPWORDS = frozenset(
@@ -117,25 +136,66 @@ def load_features(article_ids: Iterable[int]) -> dict[int, Features]:
     return features
 
 
-def _vector(feature: Features, idf: dict[str, float]) -> dict[str, float]:
-    # Sorted terms: the cosine's sum runs in the same order whatever order the rows came in.
-    vector = {term: feature.terms[term] * idf[term] for term in sorted(feature.terms) if term in idf}
-    norm = math.sqrt(sum(v * v for v in vector.values()))
-    return {term: v / norm for term, v in vector.items()} if norm else {}
+def _bonus_points(language_a, difficulty_a, language_b, difficulty_b):
+    """The bonus in score points (1/UNIT) of two articles by their codes (see _code); arrays work."""
+    return LANGUAGE_POINTS * ((language_a == language_b) & (language_a != 0)) + DIFFICULTY_POINTS * (
+        (difficulty_a == difficulty_b) & (difficulty_a != 0)
+    )
 
 
-def _bonus(a: Features, b: Features) -> float:
-    bonus = 0.0
-    if a.language and a.language == b.language:
-        bonus += SAME_LANGUAGE_BONUS
-    if a.difficulty and a.difficulty == b.difficulty:
-        bonus += SAME_DIFFICULTY_BONUS
-    return bonus
+def _code(value: str | None) -> int:
+    """A code language or difficulty as a number, the same in every process (0: none)."""
+    return ((zlib.crc32(value.encode()) & 0x7FFFFFFF) or 1) if value else 0
 
 
-def _top(scored: list[tuple[float, int]], limit: int = NEIGHBOURS) -> list[tuple[float, int]]:
-    """Best first; ties go to the lower id, so the order is the same on every run."""
-    return sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:limit]
+def _order(entries: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(points, id) best first; equal scores go to the lower id, so every run agrees."""
+    return sorted(entries, key=lambda entry: (-entry[0], entry[1]))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The IDF of every term the last rebuild saw, over its live_count live articles."""
+
+    idf: dict[str, float]
+    live_count: int
+
+    @property
+    def unseen(self) -> float:
+        """The IDF of a term no article carried then: as rare as a term on one article."""
+        return math.log((1 + self.live_count) / 2) + 1
+
+    def of(self, term: str) -> float:
+        return self.idf.get(term, self.unseen)
+
+
+def quantise(terms: dict[str, float], weights: Weights) -> dict[str, int]:
+    """An article's vector: each term's base weight times its IDF, normalised, in whole 1/SCALE.
+
+    The same arithmetic as _quantised (the rebuild's), value for value: an exactly rounded sum
+    of squares, then IEEE division and round-half-even, so both give the same integers."""
+    values = {term: base * weights.of(term) for term, base in terms.items()}
+    norm = math.sqrt(math.fsum([value * value for value in values.values()]))
+    if not norm:
+        return {}
+    vector = {}
+    for term, value in values.items():
+        if points := round(value / norm * SCALE):
+            vector[term] = points
+    return vector
+
+
+_weights_cache: dict = {}
+
+
+def current_weights() -> Weights | None:
+    """The stored IDF table, read again only when a rebuild replaced it."""
+    row = SimilarityIndex.objects.order_by("-pk").values_list("pk", "live_count", "built_at").first()
+    if row is None:
+        return None
+    if _weights_cache.get("key") != row:  # a rolled-back rebuild's id can come again (SQLite)
+        _weights_cache.update(key=row, weights=Weights(SimilarityIndex.objects.get(pk=row[0]).idf, row[1]))
+    return _weights_cache["weights"]
 
 
 # -- full rebuild -----------------------------------------------------------------------------------
@@ -149,18 +209,16 @@ def _corpus_matrix():
     in large chunks and placed with NumPy, since they are most of the terms.
     """
     ids, live = array("q"), array("b")
-    languages, difficulties = array("i"), array("i")
-    language_codes: dict[str, int] = {"": 0}
-    difficulty_codes: dict[str, int] = {"": 0}
+    languages, difficulties = array("q"), array("q")
     vocabulary: dict[str, int] = {}
-    rows, cols, weights = array("i"), array("i"), array("f")
+    rows, cols, weights = array("i"), array("i"), array("d")
 
     articles = Article.objects.order_by("pk").values_list(*ARTICLE_COLUMNS).iterator(chunk_size=5000)
     for row, (pk, state, title, topic, problem, context, language, difficulty) in enumerate(articles):
         ids.append(pk)
         live.append(state == ArticleState.PUBLISHED)
-        languages.append(language_codes.setdefault(language or "", len(language_codes)))
-        difficulties.append(difficulty_codes.setdefault(difficulty or "", len(difficulty_codes)))
+        languages.append(_code(language))
+        difficulties.append(_code(difficulty))
         terms = _text_terms(title, topic, problem, context)
         rows.extend([row] * len(terms))
         cols.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
@@ -170,7 +228,7 @@ def _corpus_matrix():
         (
             np.frombuffer(rows, dtype=np.int32) if rows else np.zeros(0, dtype=np.int32),
             np.frombuffer(cols, dtype=np.int32) if cols else np.zeros(0, dtype=np.int32),
-            np.frombuffer(weights, dtype=np.float32) if weights else np.zeros(0, dtype=np.float32),
+            np.frombuffer(weights, dtype=np.float64) if weights else np.zeros(0, dtype=np.float64),
         )
     ]
     for model, column, prefix, weight in (
@@ -185,9 +243,7 @@ def _corpus_matrix():
             unique, inverse = np.unique(term_ids, return_inverse=True)
             names = [f"{prefix}:{term_id}" for term_id in unique.tolist()]
             codes = np.array([vocabulary.setdefault(name, len(vocabulary)) for name in names], dtype=np.int32)
-            parts.append(
-                (found.astype(np.int32), codes[inverse], np.full(len(found), weight, dtype=np.float32))
-            )
+            parts.append((found.astype(np.int32), codes[inverse], np.full(len(found), weight)))
     matrix = sparse.csr_matrix(
         (
             np.concatenate([part[2] for part in parts]),
@@ -196,11 +252,12 @@ def _corpus_matrix():
         shape=(len(ids), max(1, len(vocabulary))),
     )
     matrix.sum_duplicates()
+    as_array = {"b": np.int8, "q": np.int64}
     return (
         id_array,
         np.frombuffer(live, dtype=np.int8).astype(bool) if live else np.zeros(0, dtype=bool),
-        np.frombuffer(languages, dtype=np.int32) if languages else np.zeros(0, dtype=np.int32),
-        np.frombuffer(difficulties, dtype=np.int32) if difficulties else np.zeros(0, dtype=np.int32),
+        np.frombuffer(languages, dtype=as_array["q"]) if languages else np.zeros(0, dtype=np.int64),
+        np.frombuffer(difficulties, dtype=as_array["q"]) if difficulties else np.zeros(0, dtype=np.int64),
         vocabulary,
         matrix,
     )
@@ -217,96 +274,177 @@ def _link_chunks(model, column: str, size: int = 200_000):
             yield pairs[:, 0], pairs[:, 1]
 
 
-def rebuild_all(progress: Callable[[int], None] | None = None, *, durable: bool = False) -> int:
-    """Recompute every article's neighbours. Returns how many articles got a list."""
-    ids, live_mask, languages, difficulties, vocabulary, matrix = _corpus_matrix()
+def _quantised(base, idf: np.ndarray):
+    """Every row's vector (see quantise), as a CSR matrix of whole numbers in float64: their
+    products and sums are exact, so the sparse products give the scores a refresh gives."""
+    matrix = base.tocsr()
+    data = matrix.data * idf[matrix.indices]
+    squares = (data * data).tolist()
+    bounds = matrix.indptr.tolist()
+    norms = np.array(
+        [math.sqrt(math.fsum(squares[start:end])) for start, end in zip(bounds, bounds[1:], strict=False)]
+    )
+    spread = np.repeat(norms, np.diff(matrix.indptr))
+    points = np.rint(data / np.where(spread > 0, spread, 1.0) * SCALE)
+    points[spread == 0] = 0
+    result = sparse.csr_matrix((points, matrix.indices, matrix.indptr), shape=matrix.shape)
+    result.eliminate_zeros()
+    result.sort_indices()
+    return result
+
+
+def rebuild_all(
+    progress: Callable[[int], None] | None = None, *, durable: bool = False, keep_weights: bool = False
+) -> int:
+    """Recompute every article's neighbours. Returns how many articles got a list.
+
+    The IDF table is learnt again from the live articles, unless ``keep_weights``: then the
+    stored one is used, and the lists are the ones incremental refreshes keep.
+    """
+    ids, live_mask, languages, difficulties, vocabulary, base = _corpus_matrix()
+    terms = list(vocabulary)
     n_live = int(live_mask.sum())
-    df = np.bincount(matrix[live_mask].indices, minlength=matrix.shape[1])
-    idf = np.log((1 + n_live) / (1 + df)) + 1
-    idf[df > max(MIN_DOC_FREQ_CAP, min(MAX_DOC_FREQ * n_live, MAX_DOC_COUNT))] = 0.0  # they say nothing
-    idf[df == 0] = 0.0  # only on articles that are not live: no live article shares them
-    matrix = sparse.csr_matrix(matrix.multiply(idf.astype(np.float32)))
-    matrix.eliminate_zeros()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    matrix = sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix, dtype=np.float32)
-    live_rows = np.flatnonzero(live_mask)
-    live_matrix = matrix[live_rows].T.tocsr()  # CSR once: a CSC operand is converted every chunk
+    stored = current_weights() if keep_weights else None
+    if stored is not None:
+        weights = stored
+        idf = np.array([weights.of(term) for term in terms], dtype=np.float64)
+    else:
+        df = np.bincount(base[live_mask].indices, minlength=base.shape[1])[: len(terms)]
+        idf = np.log((1 + n_live) / (1 + df)) + 1
+        weights = Weights(
+            {term: float(value) for term, value in zip(terms, idf.tolist(), strict=True)}, n_live
+        )
+    if len(idf) < base.shape[1]:
+        idf = np.concatenate([idf, np.ones(base.shape[1] - len(idf))])
+    matrix = _quantised(base, idf)
+    blocks = _column_blocks(matrix, live_mask, languages, difficulties)
     fallback = _fallback_by_code(ids, live_mask, languages)
+    floors = np.full(len(ids), OPEN)
 
     with transaction.atomic():
         if not durable:  # derived data: a crash that loses it is mended by rebuilding again
-            commit_without_flush_wait(SimilarArticle)
+            for model in (SimilarArticle, SimilarPosting, SimilarState, SimilarVector):
+                commit_without_flush_wait(model)
         lock_for_rewrite(SimilarArticle)
         SimilarArticle.objects.all().delete()
         with column_writer(SimilarArticle, LINK_FIELDS) as write:
             for start in range(0, len(ids), CHUNK):
                 chunk = np.arange(start, min(start + CHUNK, len(ids)))
-                write(
-                    *_chunk_links(
-                        chunk, matrix, live_matrix, live_rows, ids, languages, difficulties, fallback
-                    )
+                columns, chunk_floors = _chunk_links(
+                    chunk, matrix, blocks, ids, languages, difficulties, fallback
                 )
+                floors[chunk] = chunk_floors
+                write(*columns)
                 if progress:
                     progress(len(chunk))
-        terms = {term: float(idf[col]) for term, col in vocabulary.items() if idf[col] > 0}
-        SimilarityIndex.store(idf=terms, live_count=n_live)
-    # The table was replaced whole: without fresh statistics the planner takes the page's
+        _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, floors)
+        SimilarityIndex.store(idf=weights.idf, live_count=weights.live_count)
+    # The tables were replaced whole: without fresh statistics the planner takes the page's
     # one-row lookups for scans of a large table.
-    analyze([SimilarArticle])
+    analyze([SimilarArticle, SimilarPosting, SimilarVector])
     return len(ids)
 
 
-def _chunk_links(chunk, matrix, live_matrix, live_rows, ids, languages, difficulties, fallback):
-    """SimilarArticle rows of a chunk of articles, as arrays (article ids, neighbour ids, ranks,
-    scores): each article's best live neighbours, best first.
+@dataclass
+class _Block:
+    """Live articles of one code language and one difficulty: a bonus the same for all of them."""
 
-    The product keeps each row's SHORTLIST best cosines only (in compiled code, on every core),
-    then the bonuses re-rank that shortlist for the whole chunk at once. The few lists shorter
-    than MIN_NEIGHBOURS are topped up from the fallback.
+    language: int
+    difficulty: int
+    rows: np.ndarray  # their rows in the corpus matrix
+    transposed: object  # their vectors, one per column
+
+
+def _column_blocks(matrix, live_mask, languages, difficulties) -> list[_Block]:
+    live_rows = np.flatnonzero(live_mask)
+    keys = np.stack([languages[live_rows], difficulties[live_rows]], axis=1)
+    blocks = []
+    for language, difficulty in sorted({tuple(key) for key in keys.tolist()}):
+        rows = live_rows[(keys[:, 0] == language) & (keys[:, 1] == difficulty)]
+        blocks.append(_Block(language, difficulty, rows, matrix[rows].T.tocsr()))
+    return blocks
+
+
+def _chunk_links(chunk, matrix, blocks, ids, languages, difficulties, fallback):
+    """SimilarArticle rows of a chunk of articles, as arrays (article ids, neighbour ids, ranks,
+    scores), and their floors: each article's DEPTH best live neighbours, best first.
+
+    Within a block the bonus is the same for every neighbour, so each block's DEPTH best
+    cosines (compiled code, every core) hold the block's share of the DEPTH best scores; the
+    blocks' shares are merged with their bonuses. Lists shorter than MIN_NEIGHBOURS are
+    topped up from the fallback.
     """
-    product = sp_matmul_topn(
-        matrix[chunk], live_matrix, top_n=SHORTLIST + 1, threshold=0.0, n_threads=_threads()
-    )
-    counts = np.diff(product.indptr)
-    width = max(1, int(counts.max()) if len(counts) else 1)
-    row_of = np.repeat(np.arange(len(chunk)), counts)
-    slot = np.arange(product.nnz) - product.indptr[row_of]
-    targets = np.zeros((len(chunk), width), dtype=np.int64)
-    cosines = np.zeros((len(chunk), width), dtype=np.float64)
-    targets[row_of, slot] = live_rows[product.indices]
-    cosines[row_of, slot] = product.data
-    valid = (cosines > 0) & (targets != chunk[:, None])  # an article is never its own neighbour
-    language, difficulty = languages[chunk][:, None], difficulties[chunk][:, None]
-    scores = cosines + SAME_LANGUAGE_BONUS * ((languages[targets] == language) & (language != 0))
-    scores += SAME_DIFFICULTY_BONUS * ((difficulties[targets] == difficulty) & (difficulty != 0))
-    scores = np.where(valid, np.round(scores, 6), -np.inf)  # equal to six places is a tie...
+    rows_matrix = matrix[chunk]
+    found_rows, found_targets, found_points = [], [], []
+    for block in blocks:
+        rows, targets, cosines = _block_top(rows_matrix, block)
+        bonus = _bonus_points(
+            languages[chunk[rows]], difficulties[chunk[rows]], block.language, block.difficulty
+        )
+        found_rows.append(rows)
+        found_targets.append(targets)
+        found_points.append(cosines + bonus)
+    rows = np.concatenate(found_rows) if found_rows else np.zeros(0, dtype=np.int64)
+    targets = np.concatenate(found_targets) if found_targets else np.zeros(0, dtype=np.int64)
+    points = np.concatenate(found_points) if found_points else np.zeros(0)
+    mine = targets != chunk[rows]  # an article is never its own neighbour
+    rows, targets, points = rows[mine], targets[mine], points[mine]
     target_ids = ids[targets]
-    order = np.lexsort((target_ids, -scores), axis=-1)[:, :NEIGHBOURS]  # ... broken by id
-    best_scores = np.take_along_axis(scores, order, axis=-1)
-    best_ids = np.take_along_axis(target_ids, order, axis=-1)
-    # Invalid entries sort last, so each row's valid ones are its first ranks.
-    kept = best_scores != -np.inf
-    full = kept.sum(axis=1) >= MIN_NEIGHBOURS
-    rows, ranks = np.nonzero(kept & full[:, None])
-    article_ids, neighbour_ids = ids[chunk][rows], best_ids[rows, ranks]
-    rank_values, score_values = ranks + 1, best_scores[rows, ranks]
-    short = [
-        _rows(
-            int(ids[row]),
-            [(score, target) for score, target in zip(scores_, targets_, strict=True) if score != -np.inf],
-            fallback.get(int(languages[row]), fallback[ANY_LANGUAGE]),
-        )
-        for row, scores_, targets_ in zip(
-            chunk[~full], best_scores[~full].tolist(), best_ids[~full].tolist(), strict=True
-        )
+    order = np.lexsort((target_ids, -points, rows))
+    rows, target_ids, points = rows[order], target_ids[order], points[order]
+    counts = np.bincount(rows, minlength=len(chunk))
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ranks = np.arange(len(rows)) - first[rows] + 1
+    kept = ranks <= DEPTH
+    floors = np.full(len(chunk), OPEN)
+    full = counts > DEPTH
+    last = first + DEPTH - 1
+    floors[full] = points[last[full]] / UNIT
+    columns = [ids[chunk][rows[kept]], target_ids[kept], ranks[kept], points[kept] / UNIT]
+    extra = [
+        link
+        for row in np.flatnonzero(counts < MIN_NEIGHBOURS).tolist()
+        for link in _rows(
+            int(ids[chunk[row]]),
+            list(
+                zip(
+                    points[first[row] : first[row] + counts[row]].tolist(),
+                    target_ids[first[row] : first[row] + counts[row]].tolist(),
+                    strict=True,
+                )
+            ),
+            fallback.get(int(languages[chunk[row]]), fallback[ANY_LANGUAGE]),
+        )[counts[row] :]
     ]
-    columns = (article_ids, neighbour_ids, rank_values, score_values)
-    extra = [link for links in short for link in links]
     if extra:
-        added = zip(*extra, strict=True)  # every link is (article, neighbour, rank, score)
-        columns = tuple(np.concatenate([mine, more]) for mine, more in zip(columns, added, strict=True))
-    return columns
+        added = zip(*extra, strict=True)
+        columns = [
+            np.concatenate([mine_, np.array(more)]) for mine_, more in zip(columns, added, strict=True)
+        ]
+    return columns, floors
+
+
+def _block_top(rows_matrix, block: _Block):
+    """(row, target row, cosine points) of each row's DEPTH + 1 best cosines in a block, exactly:
+    rows whose cut fell inside a run of equal cosines are computed in full."""
+    top_n = DEPTH + 2  # the article itself may be among them, and one more shows a cut
+    product = sp_matmul_topn(rows_matrix, block.transposed, top_n=top_n, threshold=0.0, n_threads=_threads())
+    counts = np.diff(product.indptr)
+    rows = np.repeat(np.arange(rows_matrix.shape[0]), counts)
+    targets, cosines = product.indices.astype(np.int64), product.data
+    suspect = []
+    for row in np.flatnonzero(counts == top_n).tolist():
+        values = np.sort(cosines[product.indptr[row] : product.indptr[row + 1]])
+        if values[0] == values[1]:  # the cut (the smallest kept) ties with a place that may count
+            suspect.append(row)
+    if suspect:
+        redo = np.isin(rows, suspect)
+        full = (rows_matrix[suspect] @ block.transposed).tocoo()
+        keep = full.data > 0
+        rows = np.concatenate([rows[~redo], np.array(suspect)[full.row[keep]]])
+        targets = np.concatenate([targets[~redo], full.col[keep].astype(np.int64)])
+        cosines = np.concatenate([cosines[~redo], full.data[keep]])
+    return rows, block.rows[targets], cosines
 
 
 def _threads() -> int | None:
@@ -332,8 +470,9 @@ def _fallback_by_code(ids, live_mask, languages) -> dict[int, list[int]]:
 
 
 def _rows(pk: int, best: list[tuple[float, int]], fallback: list[int]) -> list[tuple]:
-    """SimilarArticle rows for one article, topped up from the fallback when too short."""
-    chosen = [(round(value, 6), target) for value, target in best]
+    """SimilarArticle rows for one article (best: (points, id), best first), topped up from the
+    fallback when shorter than MIN_NEIGHBOURS."""
+    chosen = [(points / UNIT, target) for points, target in best]
     if len(chosen) < MIN_NEIGHBOURS:
         taken = {target for _, target in chosen} | {pk}
         for target in fallback:
@@ -345,141 +484,397 @@ def _rows(pk: int, best: list[tuple[float, int]], fallback: list[int]) -> list[t
     return [(pk, target, rank, value) for rank, (value, target) in enumerate(chosen, start=1)]
 
 
+# -- the stored index: postings, floors, vectors ------------------------------------------------------
+
+
+def _encode(ids: np.ndarray, points: np.ndarray) -> bytes:
+    return ids.astype(np.int32).tobytes() + points.astype(np.int16).tobytes()
+
+
+def _decode(data) -> tuple[np.ndarray, np.ndarray]:
+    data = bytes(data)
+    size = len(data) // 6
+    return (
+        np.frombuffer(data, dtype=np.int32, count=size).astype(np.int64),
+        np.frombuffer(data, dtype=np.int16, offset=4 * size).astype(np.int64),
+    )
+
+
+def _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, floors) -> None:
+    """Postings (signed by liveness), floors and attributes per bucket, and each article's terms."""
+    for model in (SimilarPosting, SimilarState, SimilarVector):
+        model.objects.all().delete()
+    coo = matrix.tocoo()
+    article_ids = ids[coo.row]
+    points = coo.data.astype(np.int64) * np.where(live_mask[coo.row], 1, -1)
+    buckets = article_ids // BUCKET
+    order = np.lexsort((article_ids, buckets, coo.col))
+    columns, buckets, article_ids, points = coo.col[order], buckets[order], article_ids[order], points[order]
+    cuts = np.flatnonzero((np.diff(columns) != 0) | (np.diff(buckets) != 0)) + 1
+    starts, ends = np.concatenate([[0], cuts]), np.concatenate([cuts, [len(columns)]])
+    bulk_insert_rows(
+        SimilarPosting,
+        ("term", "bucket", "data"),
+        [
+            (
+                terms[int(columns[start])],
+                int(buckets[start]),
+                _encode(article_ids[start:end], points[start:end]),
+            )
+            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+            if end > start
+        ],
+    )
+    states = []
+    for bucket in np.unique(ids // BUCKET).tolist():
+        mine = (ids // BUCKET) == bucket
+        slots = ids[mine] - bucket * BUCKET
+        bucket_floors = np.full(BUCKET, np.inf)
+        bucket_floors[slots] = floors[mine]
+        attributes = np.zeros((2, BUCKET), dtype=np.int32)
+        attributes[0, slots], attributes[1, slots] = languages[mine], difficulties[mine]
+        states.append((bucket, bucket_floors.tobytes(), attributes.tobytes()))
+    bulk_insert_rows(SimilarState, ("bucket", "floors", "attributes"), states)
+    base = base.tocsr()
+    bounds = base.indptr.tolist()
+    indices = base.indices.tolist()
+    bulk_insert_rows(
+        SimilarVector,
+        ("article_id", "terms"),
+        [
+            (pk, "\n".join(sorted(terms[col] for col in indices[start:end])))
+            for pk, start, end in zip(ids.tolist(), bounds, bounds[1:], strict=False)
+        ],
+    )
+
+
+class _State:
+    """Floors and attributes of every article, as read from SimilarState: ids index them."""
+
+    def __init__(self):
+        self.floors: dict[int, np.ndarray] = {}
+        self.attributes: dict[int, np.ndarray] = {}
+        for bucket, floors, attributes in SimilarState.objects.values_list("bucket", "floors", "attributes"):
+            self.floors[bucket] = np.frombuffer(bytes(floors), dtype=np.float64).copy()
+            self.attributes[bucket] = (
+                np.frombuffer(bytes(attributes), dtype=np.int32).reshape(2, BUCKET).astype(np.int64)
+            )
+        self.changed: set[int] = set()
+
+    def _slot(self, pk: int) -> tuple[int, int]:
+        bucket = pk // BUCKET
+        if bucket not in self.floors:
+            self.floors[bucket] = np.full(BUCKET, np.inf)
+            self.attributes[bucket] = np.zeros((2, BUCKET), dtype=np.int64)
+        return bucket, pk - bucket * BUCKET
+
+    def floor(self, pk: int) -> float:
+        bucket, slot = self._slot(pk)
+        return float(self.floors[bucket][slot])
+
+    def set_floor(self, pk: int, value: float) -> None:
+        bucket, slot = self._slot(pk)
+        self.floors[bucket][slot] = value
+        self.changed.add(bucket)
+
+    def set_attributes(self, pk: int, language: int, difficulty: int) -> None:
+        bucket, slot = self._slot(pk)
+        self.attributes[bucket][:, slot] = (language, difficulty)
+        self.changed.add(bucket)
+
+    def lookup(self, pks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Floors, language codes and difficulty codes of these ids."""
+        floors, languages, difficulties = (
+            np.full(len(pks), np.inf),
+            np.zeros(len(pks), np.int64),
+            np.zeros(len(pks), np.int64),
+        )
+        buckets = pks // BUCKET
+        for bucket in np.unique(buckets).tolist():
+            if bucket in self.floors:
+                mine = buckets == bucket
+                slots = pks[mine] - bucket * BUCKET
+                floors[mine] = self.floors[bucket][slots]
+                languages[mine] = self.attributes[bucket][0, slots]
+                difficulties[mine] = self.attributes[bucket][1, slots]
+        return floors, languages, difficulties
+
+    def save(self) -> None:
+        rows = [
+            (bucket, self.floors[bucket].tobytes(), self.attributes[bucket].astype(np.int32).tobytes())
+            for bucket in sorted(self.changed)
+        ]
+        SimilarState.objects.filter(bucket__in=self.changed).delete()
+        bulk_insert_rows(SimilarState, ("bucket", "floors", "attributes"), rows)
+
+
 # -- incremental refresh -----------------------------------------------------------------------------
 
 
-_idf_cache: dict = {}
+_deferral = local()
 
 
-def _current_idf() -> tuple[dict[str, float], int] | None:
-    """The stored IDF table and live count, read again only when a rebuild replaced them."""
-    row = SimilarityIndex.objects.order_by("-pk").values_list("pk", "live_count").first()
-    if row is None:
-        return None
-    if _idf_cache.get("pk") != row[0]:
-        _idf_cache.update(pk=row[0], idf=SimilarityIndex.objects.get(pk=row[0]).idf)
-    return _idf_cache["idf"], row[1]
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the refreshes asked for inside the block and run one, for all their articles, at
+    its end: a bulk action refreshes once however many articles it changed."""
+    stack = getattr(_deferral, "stack", None)
+    if stack is None:
+        stack = _deferral.stack = []
+    stack.append(set())
+    try:
+        yield
+    finally:
+        refresh(stack.pop())
 
 
 def refresh(article_ids: Iterable[int]) -> None:
     """Bring similar posts up to date after these articles changed (imported, edited, published,
-    rolled back or archived): their own lists, and the lists that pointed at them or should now.
+    rolled back, archived or deleted): their own lists, and every list they leave, enter or
+    move in. Scored with the stored weights, exactly: the lists are the ones a rebuild with
+    those weights gives (``rebuild_all(keep_weights=True)``).
     """
-    touched = set(article_ids)
+    touched = {int(pk) for pk in article_ids}
     if not touched:
         return
-    current = _current_idf()
-    if current is None or current[1] <= SMALL_CORPUS or len(touched) > REBUILD_SHARE * current[1]:
-        rebuild_all(durable=True)  # it follows a write that was acknowledged as durable
+    stack = getattr(_deferral, "stack", None)
+    if stack:
+        stack[-1].update(touched)
         return
-    idf = current[0]
-    # One query over the neighbour graph: who points at the touched articles, and whom they
-    # point at (the first hop of their candidates).
-    pointing, first = set(), set()
-    for article_id, neighbour_id in (
-        SimilarArticle.objects.filter(Q(neighbour_id__in=touched) | Q(article_id__in=touched))
-        .order_by()
-        .values_list("article_id", "neighbour_id")
-    ):
-        if neighbour_id in touched:
-            pointing.add(article_id)
-        if article_id in touched:
-            first.add(neighbour_id)
-    features = load_features(touched)
-    candidates = _candidates(touched, idf, features, first)
-    old_lists: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for article_id, neighbour_id, value in (
-        SimilarArticle.objects.filter(article_id__in=(candidates | pointing) - touched)
-        .order_by("article_id", "rank")
-        .values_list("article_id", "neighbour_id", "score")
-    ):
-        old_lists[article_id].append((value, neighbour_id))
-    features.update(load_features((pointing | candidates) - set(features)))
-    vectors = {pk: _vector(feature, idf) for pk, feature in features.items()}
-
-    def scored(pk: int, pool: Iterable[int]) -> list[tuple[float, int]]:
-        mine, me = vectors[pk], features[pk]
-        pairs = []
-        for other in pool:
-            if other == pk or other not in features or not features[other].live:
-                continue
-            theirs = vectors[other]
-            cosine = sum(value * theirs.get(term, 0.0) for term, value in mine.items())
-            if cosine > 0:
-                pairs.append((round(cosine + _bonus(me, features[other]), 6), other))
-        return _top(pairs)
-
-    lists: dict[int, list[tuple[float, int]]] = {}
-    pool = candidates | touched
-    for pk in touched & set(features):
-        lists[pk] = scored(pk, pool)
-    for pk in ((pointing | candidates) - touched) & set(features):
-        # Only the touched articles changed: the other stored scores still hold (the weights
-        # stay fixed until the next rebuild), so the touched ones are scored again and merged.
-        merged = {target: value for value, target in old_lists[pk] if target not in touched}
-        for value, other in scored(pk, touched):
-            merged[other] = value
-        best = _top([(value, target) for target, value in merged.items()])
-        if [(round(v, 6), t) for v, t in best] != [(round(v, 6), t) for v, t in old_lists[pk]]:
-            lists[pk] = best
-
-    short = [pk for pk, best in lists.items() if len(best) < MIN_NEIGHBOURS]
-    fallback = _fallback_for(features, short)
-    rows = [
-        row for pk, best in lists.items() for row in _rows(pk, best, fallback.get(features[pk].language, []))
-    ]
-    # Committed durably, like the writes it follows (an editor's publish, an API import): only a
-    # full rebuild, which can simply run again, skips the wait for the disk.
+    weights = current_weights()
+    if weights is None or len(touched) > max(REBUILD_MIN, REBUILD_SHARE * weights.live_count):
+        rebuild_all(durable=True)  # never built, or a bulk import: a rebuild is the cheaper way
+        return
+    # Committed durably, like the writes it follows (an editor's publish, an API import).
     with transaction.atomic():
-        lock_for_rewrite(SimilarArticle)
-        SimilarArticle.objects.filter(article_id__in=lists).delete()
+        lock_for_rewrite(SimilarArticle)  # one refresh at a time: each reads what the last wrote
+        _Refresh(touched, weights).run()
+
+
+class _Refresh:
+    def __init__(self, touched: set[int], weights: Weights):
+        self.touched = touched
+        self.weights = weights
+        self.features = load_features(touched)
+        self.vectors = {pk: quantise(feature.terms, weights) for pk, feature in self.features.items()}
+        self.state = _State()
+
+    def run(self) -> None:
+        self._patch_postings()
+        for pk, feature in self.features.items():
+            self.state.set_attributes(pk, _code(feature.language), _code(feature.difficulty))
+        for pk in self.touched - set(self.features):
+            self.state.set_floor(pk, np.inf)  # gone: in no list, with no list
+        postings = self._postings({term for vector in self.vectors.values() for term in vector})
+        lists: dict[int, list[tuple[int, int]]] = {}
+        entering: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for pk, vector in self.vectors.items():
+            targets, points = self._scores(vector, postings, pk)
+            live = targets[1]
+            candidates, cosines = targets[0], points
+            floors, languages, difficulties = self.state.lookup(candidates)
+            feature = self.features[pk]
+            language, difficulty = _code(feature.language), _code(feature.difficulty)
+            scores = cosines + _bonus_points(languages, difficulties, language, difficulty)
+            lists[pk] = self._own_list(pk, candidates, live, scores)
+            if feature.live:
+                # Lists it may enter: a score at least their floor (ties are settled on the rows).
+                reach = (
+                    (scores / UNIT >= floors) & (candidates != pk) & ~np.isin(candidates, list(self.touched))
+                )
+                for owner, value in zip(
+                    candidates[reach].tolist(), scores[reach].astype(np.int64).tolist(), strict=True
+                ):
+                    entering[owner].append((value, pk))
+        pointing = (
+            set(
+                SimilarArticle.objects.filter(neighbour_id__in=self.touched)
+                .order_by()
+                .values_list("article_id", flat=True)
+            )
+            - self.touched
+        )
+        owners = (pointing | set(entering)) - self.touched
+        recompute = []
+        current: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        for article_id, neighbour_id, score in (
+            SimilarArticle.objects.filter(article_id__in=owners)
+            .order_by("article_id", "rank")
+            .values_list("article_id", "neighbour_id", "score")
+        ):
+            current[article_id].append((score, neighbour_id))
+        for owner in owners:
+            rows = [(round(score * UNIT), target) for score, target in current[owner] if score > 0]
+            floor = self.state.floor(owner)
+            if floor == np.inf:
+                continue  # not an article any more
+            kept = [entry for entry in rows if entry[1] not in self.touched]
+            if floor == OPEN:
+                merged = _order(kept + entering[owner])
+            else:
+                cut = (-round(floor * UNIT), rows[-1][1] if rows else 0)
+                merged = _order(kept + [e for e in entering[owner] if (-e[0], e[1]) < cut])
+                if len(merged) < NEIGHBOURS:
+                    recompute.append(owner)
+                    continue
+            if len(merged) > DEPTH:
+                self.state.set_floor(owner, merged[DEPTH - 1][0] / UNIT)
+            elif floor != OPEN:
+                self.state.set_floor(owner, merged[-1][0] / UNIT)
+            lists[owner] = merged[:DEPTH]
+        if recompute:
+            self._recompute(recompute, lists)
+        if any(feature.live for feature in self.features.values()):
+            # A new live article changes the newest ones, which short lists are topped up with.
+            for pk in set(
+                SimilarArticle.objects.filter(score=0).order_by().values_list("article_id", flat=True)
+            ):
+                if pk not in lists:
+                    lists[pk] = [
+                        (round(score * UNIT), target)
+                        for score, target in SimilarArticle.objects.filter(article_id=pk, score__gt=0)
+                        .order_by("rank")
+                        .values_list("score", "neighbour_id")
+                    ]
+        self._write(lists)
+
+    def _recompute(self, owners: list[int], lists) -> None:
+        """Lists that lost too many of their entries: scored again against every article."""
+        features = load_features(owners)
+        vectors = {pk: quantise(feature.terms, self.weights) for pk, feature in features.items()}
+        postings = self._postings({term for vector in vectors.values() for term in vector})
+        for pk, vector in vectors.items():
+            (candidates, live), cosines = self._scores(vector, postings, pk)
+            _floors, languages, difficulties = self.state.lookup(candidates)
+            feature = features[pk]
+            scores = cosines + _bonus_points(
+                languages, difficulties, _code(feature.language), _code(feature.difficulty)
+            )
+            lists[pk] = self._own_list(pk, candidates, live, scores)
+
+    def _own_list(self, pk: int, candidates, live, scores) -> list[tuple[int, int]]:
+        """An article's DEPTH best among every live article it shares a term with; its floor."""
+        mine = live & (candidates != pk)
+        candidates, scores = candidates[mine], scores[mine]
+        order = np.lexsort((candidates, -scores))[: DEPTH + 1]
+        own = list(zip(scores[order].astype(np.int64).tolist(), candidates[order].tolist(), strict=True))
+        self.state.set_floor(pk, OPEN if len(own) <= DEPTH else own[DEPTH - 1][0] / UNIT)
+        return own[:DEPTH]
+
+    def _patch_postings(self) -> None:
+        """Take the touched articles out of the postings of their old terms, put them in those of
+        their new ones (signed by liveness), and record their terms."""
+        old = {
+            pk: terms.split("\n") if terms else []
+            for pk, terms in SimilarVector.objects.filter(article_id__in=self.touched).values_list(
+                "article_id", "terms"
+            )
+        }
+        keys = set()
+        for pk in self.touched:
+            for term in [*old.get(pk, []), *self.vectors.get(pk, {})]:
+                keys.add((term, pk // BUCKET))
+        if not keys:
+            return
+        found = {
+            (term, bucket): (pk, data)
+            for pk, term, bucket, data in SimilarPosting.objects.filter(
+                term__in={term for term, _ in keys}, bucket__in={bucket for _, bucket in keys}
+            ).values_list("pk", "term", "bucket", "data")
+            if (term, bucket) in keys
+        }
+        rows = []
+        for term, bucket in sorted(keys):
+            ids, points = (
+                _decode(found[(term, bucket)][1])
+                if (term, bucket) in found
+                else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            )
+            keep = ~np.isin(ids, list(self.touched))
+            ids, points = list(ids[keep].tolist()), list(points[keep].tolist())
+            for pk, vector in self.vectors.items():
+                if pk // BUCKET == bucket and term in vector:
+                    ids.append(pk)
+                    points.append(vector[term] if self.features[pk].live else -vector[term])
+            if ids:
+                order = np.argsort(ids)
+                rows.append((term, bucket, _encode(np.array(ids)[order], np.array(points)[order])))
+        SimilarPosting.objects.filter(pk__in=[pk for pk, _ in found.values()]).delete()
+        bulk_insert_rows(SimilarPosting, ("term", "bucket", "data"), rows)
+        SimilarVector.objects.filter(article_id__in=self.touched).delete()
+        bulk_insert_rows(
+            SimilarVector,
+            ("article_id", "terms"),
+            [(pk, "\n".join(sorted(feature.terms))) for pk, feature in self.features.items()],
+        )
+
+    def _postings(self, terms: set[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        parts: dict[str, list] = defaultdict(list)
+        for term, data in SimilarPosting.objects.filter(term__in=terms).values_list("term", "data"):
+            parts[term].append(_decode(data))
+        return {
+            term: (np.concatenate([ids for ids, _ in found]), np.concatenate([points for _, points in found]))
+            for term, found in parts.items()
+        }
+
+    @staticmethod
+    def _scores(vector: dict[str, int], postings, pk: int):
+        """((candidate ids, live mask), cosine points) of every article sharing a term with ``vector``."""
+        ids = [postings[term][0] for term in vector if term in postings]
+        if not ids:
+            return (np.zeros(0, np.int64), np.zeros(0, bool)), np.zeros(0)
+        points = np.concatenate([postings[term][1] for term in vector if term in postings])
+        weights = np.concatenate(
+            [
+                np.full(len(postings[term][0]), vector[term], dtype=np.int64)
+                for term in vector
+                if term in postings
+            ]
+        )
+        ids = np.concatenate(ids)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        cosines = np.bincount(
+            inverse, weights=(np.abs(points) * weights).astype(np.float64), minlength=len(unique)
+        )
+        live = np.zeros(len(unique), dtype=bool)
+        live[inverse] = points > 0
+        keep = cosines > 0
+        return (unique[keep], live[keep]), cosines[keep]
+
+    def _write(self, lists: dict[int, list[tuple[int, int]]]) -> None:
+        short = [pk for pk, best in lists.items() if len(best) < MIN_NEIGHBOURS]
+        languages = (
+            dict(Article.objects.filter(pk__in=short).values_list("pk", "code_language")) if short else {}
+        )
+        fallback = _fallback_for({languages.get(pk) or "" for pk in short})
+        rows = [
+            row
+            for pk, best in lists.items()
+            for row in _rows(pk, best, fallback.get(languages.get(pk) or "", []))
+        ]
+        SimilarArticle.objects.filter(
+            article_id__in=list(lists) + list(self.touched - set(self.features))
+        ).delete()
+        SimilarArticle.objects.filter(neighbour_id__in=self.touched - set(self.features)).delete()
         bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
+        self.state.save()
 
 
-def _fallback_for(features: dict[int, Features], short: list[int]) -> dict[str, list[int]]:
-    """Newest live articles of each code language that short lists need, then of any language."""
-    if not short:
+def _fallback_for(languages: set[str]) -> dict[str, list[int]]:
+    """Newest live articles of each of these code languages, then of any language."""
+    if not languages:
         return {}
     newest = Article.objects.live().order_by("-pk").values_list("pk", flat=True)
     anything = list(newest[: 2 * NEIGHBOURS])
     fallback: dict[str, list[int]] = {}
-    for language in {features[pk].language for pk in short}:
-        fallback[language] = list(newest.filter(code_language=language or None)[: 2 * NEIGHBOURS]) + anything
-    return fallback
-
-
-def _candidates(
-    touched: set[int], idf: dict[str, float], features: dict[int, Features], first: set[int]
-) -> set[int]:
-    """Candidates for the touched articles' lists: live articles sharing their rarest tags and
-    entities, their current neighbours (``first``) and those neighbours' closest ones."""
-    terms = {term for pk in touched if pk in features for term in features[pk].terms}
-    weights = {
-        (term[0], int(term[2:])): idf[term] for term in terms if term[:2] in ("t:", "e:") and term in idf
-    }
-    found: dict[int, float] = defaultdict(float)
-    live = Article.objects.live()
-    rarest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[
-        : RARE_TERMS * max(1, len(touched))
-    ]
-    for (kind, term_id), weight in rarest:
-        sharing = (
-            live.filter(article_tags__tag_id=term_id)
-            if kind == "t"
-            else live.filter(article_entities__entity_id=term_id)
+    for language in languages:
+        same = (
+            newest.filter(Q(code_language="") | Q(code_language__isnull=True))
+            if not language
+            else newest.filter(code_language=language)
         )
-        for pk in sharing.order_by("pk").values_list("pk", flat=True)[:CANDIDATES]:
-            found[pk] += weight
-    ranked = sorted(found, key=lambda pk: (-found[pk], pk))
-    pool = set(ranked[: 2 * CANDIDATES * max(1, len(touched))])
-    # The neighbour graph knows the closest articles already: the neighbours of the touched
-    # articles and their own best few are the best candidates there are.
-    second = set(
-        SimilarArticle.objects.filter(article_id__in=first, rank__lte=3)
-        .order_by()
-        .values_list("neighbour_id", flat=True)
-    )
-    return pool | first | second
+        fallback[language] = list(same[: 2 * NEIGHBOURS]) + anything
+    return fallback
 
 
 def without_lists(limit: int = 10_000) -> set[int]:

@@ -12,8 +12,9 @@ pointers, which it derives as migration releases 0007 does), one transaction per
 an empty database or one that already holds some of the articles (a merge: nothing is
 duplicated). Every revision's content passes the one content validator
 (``articles.content.clean_content``). It adds no revision or audit event of its own, and
-refreshes similar posts once at the end, as an import run does. Its report has the importer's
-shape (``releases.importing.ImportReport``).
+rebuilds similar posts at the end: an operator's run that brings the corpus back learns the
+weights from it again, as ``rebuild_similar`` does. Its report has the importer's shape
+(``releases.importing.ImportReport``).
 """
 
 import contextlib
@@ -313,7 +314,7 @@ class _Restorer:
         elif ended is None:
             self._fail(number + 1, "backup", "ends without its closing line: it was cut short")
         if self.touched and not self.dry_run:
-            similarity.refresh(self.touched)
+            similarity.rebuild_all(durable=True)
         logger.info(
             "backup %s from %s: %s",
             "checked" if self.dry_run else "restored",
