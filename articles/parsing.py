@@ -386,7 +386,9 @@ def check_url(value: str) -> tuple[str | None, str]:
         host = parts.hostname
     except ValueError:
         return None, _url_problem(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or not host:
+    # The scheme as written, lower-case: the database's check (imagesource_url_http) compares the
+    # text, and PostgreSQL's comparison is case-sensitive.
+    if not value.startswith(("http://", "https://")) or not parts.netloc or not host:
         return None, _url_problem(value)
     return value, ""
 

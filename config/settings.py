@@ -279,7 +279,8 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, reading the patterns and keywords serializers state (articles/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "articles.api.schema.ApiSchema",
     # Token first: DRF takes the first class's WWW-Authenticate header, so a missing, wrong or
     # revoked token is answered 401 (403 would mean "signed in, not allowed").
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -313,4 +314,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: its schemas are JSON Schema 2020-12, which can say what the server refuses in object keys
+    # (propertyNames of the edits' extra meta).
+    "OAS_VERSION": "3.1.0",
+    # The answers every operation can give (401, 403, 406, 415, 429 with Retry-After), added once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "articles.api.schema.document_common_responses",
+    ],
 }

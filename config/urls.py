@@ -5,10 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from articles.api.views import ApiRootView
 from config.health import health
 from releases.api import ArticleRevisionsView, ArticleViewSet, ArticleWorkflowViewSet, ImportViewSet
 
 router = DefaultRouter()
+router.APIRootView = ApiRootView  # GET /api/: the entry points, for everyone
 router.register("articles", ArticleViewSet, basename="article")
 router.register("articles", ArticleWorkflowViewSet, basename="article-workflow")
 router.register("imports", ImportViewSet, basename="import")

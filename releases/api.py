@@ -1,7 +1,8 @@
 """API views of the releases app: revision history and the workflow actions."""
 
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
@@ -10,10 +11,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from articles.api import views as articles_views
+from articles.api.schema import text_pattern, trimmed_text_pattern
 from articles.api.serializers import (
     ContentEditSerializer,
     ErrorDetailSerializer,
     ImportResultSerializer,
+    JsonCharField,
+    JsonIntegerField,
     RevisionSerializer,
 )
 from articles.api.views import BrowsableAPIWithoutForms, RouteMetadata
@@ -25,6 +29,10 @@ from releases.selectors import revisions_for
 
 @extend_schema(
     summary="The versions kept for an article, newest first (staff only)",
+    parameters=[
+        # The route's slug converter: any other text is no route (404).
+        OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern="^[-a-zA-Z0-9_]+$")
+    ],
     responses={
         200: RevisionSerializer(many=True),
         401: OpenApiResponse(ErrorDetailSerializer, description="Not signed in."),
@@ -35,6 +43,7 @@ from releases.selectors import revisions_for
 class ArticleRevisionsView(articles_views.HttpCachingMixin, generics.ListAPIView):
     serializer_class = RevisionSerializer
     metadata_class = RouteMetadata
+    renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
     permission_classes = [permissions.IsAdminUser]
     pagination_class = None
     filter_backends = []
@@ -44,12 +53,32 @@ class ArticleRevisionsView(articles_views.HttpCachingMixin, generics.ListAPIView
         return revisions_for(article)
 
 
+# Notes are trimmed of whitespace (DRF) and may not hold NUL (DRF's CharField refuses it); the
+# action layer (releases.services) refuses an empty note where the action requires one.
+NUL = "\x00"
+
+
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+    note = JsonCharField(
+        required=False,
+        allow_blank=True,
+        schema_pattern=text_pattern(NUL),
+        help_text="Why; kept in the audit trail.",
+    )
 
 
 class RequiredNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(allow_blank=True, help_text="Why; required, kept in the audit trail.")
+    """A note is required: the action layer refuses a missing or blank one (400), so the schema
+    says so here while the serializer leaves the rule to it."""
+
+    request_schema = {"required": ["note"]}
+
+    note = JsonCharField(
+        required=False,
+        allow_blank=True,
+        schema_pattern=trimmed_text_pattern(NUL),
+        help_text="Why; required (something besides whitespace), kept in the audit trail.",
+    )
 
 
 class PublishSerializer(RequiredNoteSerializer):
@@ -57,24 +86,23 @@ class PublishSerializer(RequiredNoteSerializer):
 
 
 class RollbackSerializer(RequiredNoteSerializer):
-    revision = serializers.IntegerField(
+    """The revision to restore, by number or by version: the action layer refuses neither (400)."""
+
+    request_schema = {"required": ["note"], "anyOf": [{"required": ["revision"]}, {"required": ["version"]}]}
+
+    revision = JsonIntegerField(
         required=False,
         min_value=1,
         max_value=2_147_483_647,
         help_text="An earlier published revision's number.",
     )
-    version = serializers.CharField(
+    version = JsonCharField(
         required=False,
         max_length=40,
+        trim_whitespace=False,
+        schema_pattern=text_pattern(NUL),
         help_text="Or an earlier published version, e.g. 1.5.4, when only one published revision carries it.",
     )
-
-    def validate(self, attrs):
-        if attrs.get("revision") is None and not attrs.get("version"):
-            raise serializers.ValidationError(
-                {"revision": ["Name the revision (or the version) to restore."]}
-            )
-        return attrs
 
 
 class WorkflowResultSerializer(serializers.Serializer):
@@ -85,6 +113,8 @@ class WorkflowResultSerializer(serializers.Serializer):
     revision = RevisionSerializer(allow_null=True, help_text="The revision the action made, if any.")
 
 
+# Statuses of the workflow actions' own rules; those every operation shares (401, 406, 415, 429)
+# are added by articles.api.schema.document_common_responses.
 ERRORS = {
     400: OpenApiResponse(ErrorDetailSerializer, description="A note or a value is missing or invalid."),
     403: OpenApiResponse(ErrorDetailSerializer, description="Your role may not do this."),
@@ -93,6 +123,15 @@ ERRORS = {
         ErrorDetailSerializer, description="Not allowed in the article's state, or a conflict."
     ),
 }
+PRECONDITION_FAILED = 412
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="Optional: the ETag you read (GET of the article, signed in), or *. When the article "
+    "changed since, the edit is refused with 412 and nothing is written. Without it the edit applies "
+    "to the current work.",
+)
 
 
 def workflow_response(article: Article, revision=None, status: int = 200) -> Response:
@@ -119,10 +158,11 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
     """Workflow actions on one article. Permissions and states are checked by the services."""
 
     lookup_field = "slug"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = articles_views.ArticleViewSet.lookup_value_regex
     permission_classes = [permissions.IsAuthenticated]
     metadata_class = RouteMetadata
     renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
+    parser_classes = [parsers.JSONParser]
     filter_backends = []
     pagination_class = None
 
@@ -182,7 +222,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         return self._run(
             RequiredNoteSerializer,
             lambda article, data: services.article_request_changes(
-                article=article, user=request.user, note=data["note"]
+                article=article, user=request.user, note=data.get("note", "")
             ),
         )
 
@@ -196,7 +236,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         return self._run(
             PublishSerializer,
             lambda article, data: services.article_publish(
-                article=article, user=request.user, note=data["note"], bump=data["bump"]
+                article=article, user=request.user, note=data.get("note", ""), bump=data["bump"]
             ),
         )
 
@@ -214,7 +254,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
                 user=request.user,
                 revision=data.get("revision"),
                 version=data.get("version"),
-                note=data["note"],
+                note=data.get("note", ""),
             ),
         )
 
@@ -228,7 +268,7 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
         return self._run(
             RequiredNoteSerializer,
             lambda article, data: services.article_archive(
-                article=article, user=request.user, note=data["note"]
+                article=article, user=request.user, note=data.get("note", "")
             ),
         )
 
@@ -249,28 +289,35 @@ class ArticleViewSet(articles_views.ArticleViewSet):
     """
 
     http_method_names = ["get", "head", "options", "patch", "post"]
+    parser_classes = [parsers.JSONParser]
 
     @extend_schema(
         summary="Edit the article's pending work (editors)",
         description="Changes become a new pending revision; readers keep the live version until a "
-        "reviewer publishes. Send If-Match with the ETag you read to refuse the edit (409) when "
-        "someone changed the article since; without it the edit applies to the current work. "
-        "A PATCH that changes nothing makes no revision.",
+        "reviewer publishes. Send If-Match with the ETag you read (signed in) to have the edit refused "
+        "(412 Precondition Failed) when someone changed the article since; without it the edit applies "
+        "to the current work. A PATCH that changes nothing makes no revision.",
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],
+        parameters=[IF_MATCH],
         request=ContentEditSerializer,
         responses={
             200: WorkflowResultSerializer,
-            400: OpenApiTypes.OBJECT,
-            401: OpenApiResponse(ErrorDetailSerializer, description="Not signed in."),
-            403: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Invalid fields: each with its messages, or 'detail' and 'problems'.",
+            ),
+            403: OpenApiResponse(ErrorDetailSerializer, description="Your role may not edit."),
             404: articles_views.NOT_FOUND,
-            409: OpenApiTypes.OBJECT,
+            PRECONDITION_FAILED: OpenApiResponse(
+                ErrorDetailSerializer, description="If-Match names no current ETag of the article."
+            ),
         },
     )
     def partial_update(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             raise NotAuthenticated()
         article = self._get_article()
-        serializer = ContentEditSerializer(data=request.data, partial=True)
+        serializer = ContentEditSerializer(data=request.data)
         unknown = sorted(set(request.data) - set(serializer.fields)) if isinstance(request.data, dict) else []
         if unknown:
             raise ValidationError({name: ["This field cannot be edited."] for name in unknown})
@@ -312,8 +359,12 @@ class ImportViewSet(viewsets.ViewSet):
         description="Staff only. The body is one document as text/plain. 201 when it created an "
         "article, 200 when it updated one or changed nothing, 400 when it failed. The answer comes "
         "once the import is committed durably.",
-        request={"text/plain": OpenApiTypes.STR},
-        responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportResultSerializer},
+        request={"text/plain": {"type": "string", "minLength": 1}},
+        responses={
+            201: OpenApiResponse(ImportResultSerializer, description="It created an article."),
+            200: OpenApiResponse(ImportResultSerializer, description="It updated one, or changed nothing."),
+            400: OpenApiResponse(ImportResultSerializer, description="It failed: the errors say why."),
+        },
     )
     def create(self, request):
         data = request.data if isinstance(request.data, bytes) else b""
@@ -327,26 +378,36 @@ class ImportViewSet(viewsets.ViewSet):
 def article_patch(request, article: Article, changes: dict, if_match: str | None, current_etag) -> Response:
     """PATCH /api/articles/{slug}/: edit the pending draft; live content stays as it is.
 
-    ``if_match`` is the ETag the client read; ``current_etag()`` gives the article's ETag now.
+    ``if_match`` is the If-Match header (RFC 9110 13.1.1): ``*``, or the ETags the client read, one of
+    which must be the article's current one (strong comparison: a weak ETag never matches);
+    ``current_etag()`` gives it. Otherwise 412 Precondition Failed, and nothing is written. The edit
+    then starts from the revision that ETag names, so work saved in between is a 412 as well.
     """
     base_number = None
     working = services.working_revision(article)
     if if_match:
-        if if_match.strip() not in ("*", current_etag()):
-            return Response(
-                {
-                    "detail": "The article changed since you read it (If-Match does not match its ETag). "
-                    "Read it again and reapply your changes."
-                },
-                status=409,
-            )
+        tags = parse_etags(if_match)
+        if tags != ["*"] and current_etag() not in tags:
+            return _precondition_failed()
         base_number = working.number if working else None
     content = {**services.pending_content(article), **changes}
     try:
         revision = services.article_edit(
             article=article, user=request.user, content=content, base_number=base_number
         )
+    except services.EditConflict:
+        return _precondition_failed()
     except services.WorkflowError as error:
         return error_response(error)
     article.refresh_from_db()
     return workflow_response(article, revision)
+
+
+def _precondition_failed() -> Response:
+    return Response(
+        {
+            "detail": "The article changed since you read it (If-Match names no current ETag of it). "
+            "Read it again and reapply your changes."
+        },
+        status=PRECONDITION_FAILED,
+    )

@@ -1,7 +1,13 @@
 """The one FilterSet of the article list: filters, search and ordering, all validated.
 
-A bad value (``quality_min=abc``, an unknown ``ordering``) is a 400 that names the parameter.
+A bad value (``quality_min=abc``, an unknown ``ordering`` or ``fields``) is a 400 that names the
+parameter; an empty value (``quality_min=``) is no filter. Each value is read exactly as the
+OpenAPI schema types it: scores are whole numbers 0-100, reading times whole minutes, dates
+YYYY-MM-DD.
 """
+
+import datetime as dt
+import re
 
 import django_filters
 from django import forms
@@ -9,7 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.text import slugify
 from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.utils import extend_schema_field
 
+from articles.api.schema import ISO_DATE_PATTERN
+from articles.content import MAX_READING_TIME
 from articles.models import Article, ArticleEntity, Tag
 
 ORDERING_FIELDS = {
@@ -39,6 +48,56 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class WholeNumberField(forms.IntegerField):
+    """ASCII digits, with a minus sign for a negative number and maybe a zero fraction ("2.0" is
+    the JSON Schema integer 2): not "1.5", "1e3", " 5" or "٥"."""
+
+    DIGITS = re.compile(r"(-?[0-9]+)(?:\.0+)?")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        match = self.DIGITS.fullmatch(str(value))
+        if match is None or len(match[1]) > 4000:  # int() refuses more than 4300 digits
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(match[1])
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    field_class = WholeNumberField
+
+
+def whole_number_filter(field_name: str, lookup_expr: str, maximum: int) -> WholeNumberFilter:
+    """A filter on a whole-number column, 0 to ``maximum``, typed so in the schema."""
+    number_filter = WholeNumberFilter(
+        field_name=field_name, lookup_expr=lookup_expr, min_value=0, max_value=maximum
+    )
+    return extend_schema_field({"type": "integer", "minimum": 0, "maximum": maximum})(number_filter)
+
+
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD, and nothing else (not 10/25/2006 or "Oct 25 2006")."""
+
+    ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if self.ISO_DATE.fullmatch(str(value)):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": ISO_DATE_PATTERN})
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -79,28 +138,44 @@ class ArticleFilter(django_filters.FilterSet):
     needs_human_review = StrictBooleanFilter(help_text="true or false.")
     has_images = StrictBooleanFilter(help_text="true or false.")
     site = django_filters.CharFilter()
-    quality_min = django_filters.NumberFilter(field_name="quality", lookup_expr="gte")
-    quality_max = django_filters.NumberFilter(field_name="quality", lookup_expr="lte")
-    freshness_min = django_filters.NumberFilter(field_name="freshness", lookup_expr="gte")
-    freshness_max = django_filters.NumberFilter(field_name="freshness", lookup_expr="lte")
-    depth_min = django_filters.NumberFilter(field_name="depth", lookup_expr="gte")
-    depth_max = django_filters.NumberFilter(field_name="depth", lookup_expr="lte")
-    clarity_min = django_filters.NumberFilter(field_name="clarity", lookup_expr="gte")
-    clarity_max = django_filters.NumberFilter(field_name="clarity", lookup_expr="lte")
-    reading_time_min = django_filters.NumberFilter(field_name="reading_time", lookup_expr="gte")
-    reading_time_max = django_filters.NumberFilter(field_name="reading_time", lookup_expr="lte")
-    reviewed_after = django_filters.DateFilter(field_name="last_reviewed", lookup_expr="gte")
-    reviewed_before = django_filters.DateFilter(field_name="last_reviewed", lookup_expr="lte")
+    quality_min = whole_number_filter("quality", "gte", 100)
+    quality_max = whole_number_filter("quality", "lte", 100)
+    freshness_min = whole_number_filter("freshness", "gte", 100)
+    freshness_max = whole_number_filter("freshness", "lte", 100)
+    depth_min = whole_number_filter("depth", "gte", 100)
+    depth_max = whole_number_filter("depth", "lte", 100)
+    clarity_min = whole_number_filter("clarity", "gte", 100)
+    clarity_max = whole_number_filter("clarity", "lte", 100)
+    reading_time_min = whole_number_filter("reading_time", "gte", MAX_READING_TIME)
+    reading_time_max = whole_number_filter("reading_time", "lte", MAX_READING_TIME)
+    reviewed_after = IsoDateFilter(field_name="last_reviewed", lookup_expr="gte")
+    reviewed_before = IsoDateFilter(field_name="last_reviewed", lookup_expr="lte")
     search = django_filters.CharFilter(
         method="filter_search", help_text="Words in title, topic, summary or reference."
     )
-    ordering = StableOrderingFilter(
-        fields=ORDERING_FIELDS, help_text="One of the fields, '-' first for descending."
+    ordering = extend_schema_field(
+        {
+            "type": "string",
+            # An empty item (``ordering=title,``) names no field and is skipped.
+            "enum": sorted([*ORDERING_FIELDS, *(f"-{field}" for field in ORDERING_FIELDS), ""]),
+            "description": "Fields, comma-separated, each with '-' first for descending.",
+        }
+    )(StableOrderingFilter(fields=ORDERING_FIELDS))
+    # Not a filter: the shape of the items (read by the view). Here so that an unknown value is a
+    # 400 among the other parameters' errors.
+    fields = django_filters.ChoiceFilter(
+        choices=[("full", "full")],
+        method="keep_all",
+        help_text="'full' makes each list item the whole meta JSON (with similar posts) instead of "
+        "the summary.",
     )
 
     class Meta:
         model = Article
         fields = []
+
+    def keep_all(self, queryset, name, value):
+        return queryset
 
     def filter_stack(self, queryset, name, value):
         return queryset.tagged(Tag.Kind.STACK, slugify(value))

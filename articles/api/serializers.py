@@ -4,55 +4,151 @@ The meta JSON is built by ``articles.selectors.article_meta`` (one rule for its 
 serializers type and describe every field of it, and render it.
 """
 
+import re
+
 from rest_framework import serializers
+
+from articles.api.schema import ISO_DATE_PATTERN, WHITESPACE, char_class, chars_between, text_pattern
+from articles.content import MAX_PARTS, MAX_READING_TIME, RESERVED_EXTRA_KEYS
+from articles.models import Article
+
+# What the content validator (articles.content.clean_content) refuses in a string: the control
+# characters but tab and line feed, and in one-line fields a line feed too. A carriage return is
+# read as a line feed (CRLF as one), so it is allowed where a line feed is.
+CONTROLS = chars_between(0x00, 0x08) + "\x0b\x0c" + chars_between(0x0E, 0x1F) + chars_between(0x7F, 0x9F)
+LINE_BREAKS = "\n\r"
+
+
+def column_length(name: str) -> int:
+    """The longest text the article column ``name`` holds (clean_content refuses longer)."""
+    return Article._meta.get_field(name).max_length
+
+
+class JsonStringMixin:
+    """A JSON string and nothing else: DRF's CharField also takes numbers and booleans as text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonCharField(JsonStringMixin, serializers.CharField):
+    """A JSON string; ``schema_pattern`` is the pattern the schema states for it (see
+    articles.api.schema.ApiSchema), when the server refuses more than the field's own options say."""
+
+    def __init__(self, *, schema_pattern: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.schema_pattern = schema_pattern
+
+
+class ContentString(JsonCharField):
+    """A string of the content dict, kept as sent (not trimmed). The schema's pattern states what
+    clean_content refuses in it: control characters, and line breaks in one-line fields."""
+
+    def __init__(self, *, one_line: bool = True, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("schema_pattern", text_pattern(CONTROLS + (LINE_BREAKS if one_line else "")))
+        super().__init__(**kwargs)
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """A JSON number with no fraction, and nothing else (DRF's IntegerField also reads "5" and true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, float) and data.is_integer())
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """JSON true or false, and nothing else (DRF's BooleanField also reads 1, "yes", "on"...)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class IsoDateField(serializers.DateField):
+    """A date written YYYY-MM-DD, and nothing else (DRF also reads 20260102 and week dates)."""
+
+    ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    schema_pattern = ISO_DATE_PATTERN
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not self.ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
 
 
 class OutlineSerializer(serializers.Serializer):
-    context = serializers.CharField(allow_null=True, help_text="When the problem arises.")
-    problem = serializers.CharField(allow_null=True, help_text="What the article solves.")
-    stack = serializers.CharField(allow_null=True, help_text="The stack it is about.")
-    recommended_action = serializers.CharField(allow_null=True, help_text="What the article recommends.")
+    context = ContentString(allow_null=True, help_text="When the problem arises.")
+    problem = ContentString(allow_null=True, help_text="What the article solves.")
+    stack = ContentString(allow_null=True, help_text="The stack it is about.")
+    recommended_action = ContentString(allow_null=True, help_text="What the article recommends.")
 
 
 class ScoresSerializer(serializers.Serializer):
-    quality = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
-    freshness = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
-    depth = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
-    clarity = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
+    quality = JsonIntegerField(allow_null=True, min_value=0, max_value=100)
+    freshness = JsonIntegerField(allow_null=True, min_value=0, max_value=100)
+    depth = JsonIntegerField(allow_null=True, min_value=0, max_value=100)
+    clarity = JsonIntegerField(allow_null=True, min_value=0, max_value=100)
 
 
 class RevisionBlockSerializer(serializers.Serializer):
-    status = serializers.CharField(
-        allow_null=True, help_text="Review status of the shown content, e.g. 'reviewed' or 'draft'."
+    status = ContentString(
+        allow_null=True,
+        max_length=column_length("revision_status"),
+        help_text="Review status of the shown content, e.g. 'reviewed' or 'draft'.",
     )
-    version = serializers.CharField(allow_null=True, help_text="Semantic version MAJOR.MINOR.PATCH.")
-    last_reviewed = serializers.DateField(allow_null=True, help_text="Date of the last review.")
+    version = ContentString(
+        allow_null=True,
+        schema_pattern=r"^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$",
+        help_text="Semantic version MAJOR.MINOR.PATCH, each part at most nine digits.",
+    )
+    last_reviewed = IsoDateField(allow_null=True, help_text="Date of the last review.")
 
 
 class FlagsSerializer(serializers.Serializer):
-    ai_generated_style = serializers.BooleanField(allow_null=True)
-    has_images = serializers.BooleanField(allow_null=True)
-    image_heavy = serializers.BooleanField(allow_null=True)
-    needs_human_review = serializers.BooleanField(allow_null=True)
+    ai_generated_style = JsonBooleanField(allow_null=True)
+    has_images = JsonBooleanField(allow_null=True)
+    image_heavy = JsonBooleanField(allow_null=True)
+    needs_human_review = JsonBooleanField(allow_null=True)
 
 
 class EntitySerializer(serializers.Serializer):
-    name = serializers.CharField()
-    type = serializers.CharField(help_text="e.g. stack, area, problem, tool.")
+    name = ContentString(max_length=200)
+    type = ContentString(max_length=100, help_text="e.g. stack, area, problem, tool.")
+
+
+# The image URLs an edit may name, as articles.parsing.check_url accepts them (and the importer
+# does): http:// or https:// (lower-case), a host, and no whitespace (nor control characters, as in
+# every one-line field). Brackets (IPv6 addresses) are left out of the host: urlsplit refuses most.
+_NOT_IN_URL = CONTROLS + LINE_BREAKS + WHITESPACE
+IMAGE_URL_PATTERN = (
+    "^https?://"
+    f"(?:{char_class(_NOT_IN_URL + '/?#[]', negate=True)}*@)?"  # user information
+    f"{char_class(_NOT_IN_URL + '/?#[]@:', negate=True)}"  # the host name's first character
+    f"{char_class(_NOT_IN_URL + '/?#[]@', negate=True)}*"  # the rest of the host, a port
+    f"(?:[/?#]{char_class(_NOT_IN_URL, negate=True)}*)?$"  # path, query, fragment
+)
 
 
 class ImageSourceSerializer(serializers.Serializer):
-    source = serializers.CharField(allow_null=True)
-    url = serializers.URLField(help_text="An http or https URL.")
-    caption = serializers.CharField(allow_null=True)
+    source = ContentString(allow_null=True, max_length=200)
+    url = ContentString(max_length=2000, schema_pattern=IMAGE_URL_PATTERN, help_text="An http or https URL.")
+    caption = ContentString(allow_null=True)
 
 
 class PayloadSerializer(serializers.Serializer):
-    source_id = serializers.CharField(allow_null=True)
-    generator = serializers.CharField(allow_null=True)
-    paragraphs = serializers.IntegerField(allow_null=True, min_value=0)
-    scenario = serializers.CharField(allow_null=True)
-    seed = serializers.IntegerField(allow_null=True, min_value=0)
+    source_id = ContentString(allow_null=True, one_line=False)
+    generator = ContentString(allow_null=True, one_line=False)
+    paragraphs = JsonIntegerField(allow_null=True, min_value=0)
+    scenario = ContentString(allow_null=True, one_line=False)
+    seed = JsonIntegerField(allow_null=True, min_value=0)
 
 
 class SimilarSerializer(serializers.Serializer):
@@ -64,12 +160,12 @@ class SimilarSerializer(serializers.Serializer):
 
 class BodyBlockSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["heading", "paragraph", "code", "list", "figure"])
-    text = serializers.CharField(required=False, help_text="Headings, paragraphs and code.")
-    language = serializers.CharField(required=False, help_text="Code blocks: the code language.")
-    items = serializers.ListField(child=serializers.CharField(), required=False, help_text="Lists.")
-    caption = serializers.CharField(required=False, help_text="Figures.")
-    source = serializers.CharField(required=False, help_text="Figures: the credited image source.")
-    image = serializers.IntegerField(
+    text = ContentString(one_line=False, required=False, help_text="Headings, paragraphs and code.")
+    language = ContentString(one_line=False, required=False, help_text="Code blocks: the code language.")
+    items = serializers.ListField(child=ContentString(one_line=False), required=False, help_text="Lists.")
+    caption = ContentString(one_line=False, required=False, help_text="Figures.")
+    source = ContentString(one_line=False, required=False, help_text="Figures: the credited image source.")
+    image = JsonIntegerField(
         required=False, allow_null=True, help_text="Figures: index into image_sources, or null."
     )
 
@@ -185,32 +281,48 @@ class ImportResultSerializer(serializers.Serializer):
     errors = ProblemSerializer(many=True)
 
 
-class ContentEditSerializer(serializers.Serializer):
-    """Fields an editor may change through PATCH; each is optional and typed like the meta JSON."""
+class ExtraField(serializers.DictField):
+    """Unknown meta entries: the keys clean_content accepts (one line, no control character, not a
+    name of a dict method, not starting with "_"), each with a list of values."""
 
-    title = serializers.CharField(max_length=500)
-    topic = serializers.CharField(allow_null=True)
-    summary = serializers.CharField(allow_null=True)
-    brief = serializers.CharField(allow_null=True)
-    outline = OutlineSerializer(allow_null=True)
-    stack = serializers.ListField(child=serializers.CharField(max_length=200))
-    tools = serializers.ListField(child=serializers.CharField(max_length=200))
-    code_language = serializers.CharField(allow_null=True, max_length=50)
-    difficulty = serializers.CharField(allow_null=True, max_length=50)
-    reading_time = serializers.IntegerField(allow_null=True, min_value=0, max_value=2_147_483_647)
-    view_count = serializers.IntegerField(allow_null=True, min_value=0, max_value=2**63 - 1)
-    scores = ScoresSerializer(allow_null=True)
-    revision = RevisionBlockSerializer(allow_null=True)
-    hash = serializers.CharField(allow_null=True, max_length=200)
-    flags = FlagsSerializer(allow_null=True)
-    checklist = serializers.ListField(child=serializers.CharField())
-    entities = EntitySerializer(many=True)
-    image_sources = ImageSourceSerializer(many=True)
-    payload = PayloadSerializer(allow_null=True)
-    notes = serializers.ListField(child=serializers.CharField())
-    extra = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    body = BodyBlockSerializer(many=True)
-    body_text = serializers.CharField(allow_blank=True)
+    request_schema = {
+        "propertyNames": {
+            "pattern": f"^(?:{char_class(CONTROLS + LINE_BREAKS + '_', negate=True)}"
+            f"{char_class(CONTROLS + LINE_BREAKS, negate=True)}*)?$",
+            "not": {"enum": sorted(RESERVED_EXTRA_KEYS)},
+        }
+    }
+
+
+class ContentEditSerializer(serializers.Serializer):
+    """Fields an editor may change through PATCH: at least one, each typed like the meta JSON and
+    limited as clean_content limits it (nested records are replaced whole, so theirs are required)."""
+
+    request_schema = {"minProperties": 1, "additionalProperties": False}
+
+    title = ContentString(required=False, max_length=column_length("title"))
+    topic = ContentString(required=False, allow_null=True)
+    summary = ContentString(required=False, allow_null=True)
+    brief = ContentString(required=False, allow_null=True)
+    outline = OutlineSerializer(required=False, allow_null=True)
+    stack = serializers.ListField(required=False, max_length=MAX_PARTS, child=ContentString(max_length=200))
+    tools = serializers.ListField(required=False, max_length=MAX_PARTS, child=ContentString(max_length=200))
+    code_language = ContentString(required=False, allow_null=True, max_length=column_length("code_language"))
+    difficulty = ContentString(required=False, allow_null=True, max_length=column_length("difficulty"))
+    reading_time = JsonIntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_READING_TIME)
+    view_count = JsonIntegerField(required=False, allow_null=True, min_value=0, max_value=2**63 - 1)
+    scores = ScoresSerializer(required=False, allow_null=True)
+    revision = RevisionBlockSerializer(required=False, allow_null=True)
+    hash = ContentString(required=False, allow_null=True, max_length=column_length("source_hash"))
+    flags = FlagsSerializer(required=False, allow_null=True)
+    checklist = serializers.ListField(required=False, child=ContentString(one_line=False))
+    entities = EntitySerializer(required=False, many=True, max_length=MAX_PARTS)
+    image_sources = ImageSourceSerializer(required=False, many=True, max_length=MAX_PARTS)
+    payload = PayloadSerializer(required=False, allow_null=True)
+    notes = serializers.ListField(required=False, child=ContentString(one_line=False))
+    extra = ExtraField(required=False, child=serializers.ListField(child=ContentString(one_line=False)))
+    body = BodyBlockSerializer(required=False, many=True)
+    body_text = ContentString(required=False, one_line=False, allow_blank=True)
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)

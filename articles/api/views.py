@@ -1,6 +1,7 @@
 """The meta API: thin views over the selectors and the import service."""
 
 import hashlib
+import re
 
 from django.db.models import F, Prefetch
 from django.utils.cache import patch_vary_headers
@@ -13,13 +14,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, routers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from articles import read_cache
 from articles.api.filters import ArticleFilter
@@ -39,9 +41,50 @@ META_SIMILAR = 5
 
 
 class ArticlePagination(PageNumberPagination):
+    """``page`` and ``page_size`` are whole numbers from 1 (else a 400 naming the parameter); a page
+    past the last is a 404 and a page size over 100 gives 100; an empty value is no value."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        return _whole_number(request, self.page_query_param, default=1)
+
+    def get_page_size(self, request):
+        return min(
+            _whole_number(request, self.page_size_query_param, default=self.page_size), self.max_page_size
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Items per page, {self.page_size} unless given; more than {self.max_page_size} "
+                    f"gives {self.max_page_size}."
+                )
+            else:
+                parameter["description"] = "A page number; past the last page is a 404."
+        return parameters
+
+
+WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0+)?")  # "2.0" is the JSON Schema integer 2
+
+
+def _whole_number(request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    match = WHOLE_NUMBER.fullmatch(raw)
+    if match is None or not match[1].strip("0"):
+        raise ValidationError({name: ["Enter a whole number, 1 or more."]})
+    try:
+        return int(match[1])
+    except ValueError:  # more digits than Python reads: past any page there is
+        raise NotFound("Invalid page.") from None
 
 
 class RouteMetadata(SimpleMetadata):
@@ -56,13 +99,39 @@ class RouteMetadata(SimpleMetadata):
 
 class BrowsableAPIWithoutForms(BrowsableAPIRenderer):
     """The browsable API without input forms: the import reads text/plain and edits take JSON,
-    which these views describe in the schema rather than through one serializer."""
+    which these views describe in the schema rather than through one serializer. Its template is
+    templates/rest_framework/api.html (sign-in link, nothing inline)."""
 
     def get_rendered_html_form(self, data, view, method, request):
         return None
 
     def get_raw_data_form(self, data, view, method, request):
         return None
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        # Pygments' CSS for Markdown descriptions would be an inline <style>, which the
+        # Content-Security-Policy refuses; the descriptions are plain text.
+        context["code_style"] = None
+        return context
+
+
+class ApiRootView(routers.APIRootView):
+    """The API's entry points, for everyone: the article list, the staff import, the OpenAPI schema
+    and its interactive reference. Sign in (the admin's sign-in page) or send a token for more."""
+
+    permission_classes = [permissions.AllowAny]
+    renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
+    metadata_class = RouteMetadata
+    ENTRY_POINTS = {
+        "articles": "article-list",
+        "imports": "import-list",
+        "schema": "schema",
+        "docs": "api-docs",
+    }
+
+    def get(self, request, *args, **kwargs):
+        return Response({key: reverse(name, request=request) for key, name in self.ENTRY_POINTS.items()})
 
 
 class HttpCachingMixin:
@@ -92,17 +161,11 @@ class HttpCachingMixin:
         return response
 
 
-FIELDS_PARAMETER = OpenApiParameter(
-    "fields",
-    OpenApiTypes.STR,
-    enum=["full"],
-    description="'full' makes each list item the whole meta JSON (with similar posts) "
-    "instead of the summary.",
-)
 INCLUDE_PARAMETER = OpenApiParameter(
     "include", OpenApiTypes.STR, enum=["body"], description="'body' adds the body blocks."
 )
 NOT_FOUND = OpenApiResponse(ErrorDetailSerializer, description="No article has that slug (for you).")
+PARAMETER_ERRORS = OpenApiResponse(FILTER_ERRORS_SCHEMA, description="Invalid values, by parameter.")
 LIST_ITEM = PolymorphicProxySerializer(
     component_name="ArticleListItem",
     serializers=[ArticleSummarySerializer, ArticleMetaSerializer],
@@ -115,24 +178,24 @@ LIST_ITEM = PolymorphicProxySerializer(
     list=extend_schema(
         summary="List articles",
         description="Live articles for anonymous clients; every article for staff.",
-        parameters=[FIELDS_PARAMETER],
         responses={
             200: LIST_ITEM,
-            400: OpenApiResponse(FILTER_ERRORS_SCHEMA, description="Invalid values, by parameter."),
+            400: PARAMETER_ERRORS,
             404: OpenApiResponse(ErrorDetailSerializer, description="No such page."),
         },
     ),
     retrieve=extend_schema(
         summary="An article's meta JSON",
         parameters=[INCLUDE_PARAMETER],
-        responses={200: ArticleDetailSerializer, 404: NOT_FOUND},
+        responses={200: ArticleDetailSerializer, 400: PARAMETER_ERRORS, 404: NOT_FOUND},
     ),
 )
 class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     http_method_names = ["get", "head", "options"]
     lookup_field = "slug"
-    # Any path segment reaches the view, so an unknown slug is always this API's JSON 404.
-    lookup_value_regex = "[^/]+"
+    # Any path segment reaches the view, so an unknown slug is always this API's JSON 404 (but for
+    # NUL, which config/null_guard.py answers with a 400 first).
+    lookup_value_regex = r"[^/\x00]+"
     filterset_class = ArticleFilter
     metadata_class = RouteMetadata
     renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]
@@ -177,6 +240,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return read_cache.anonymous_api(self, request, self._retrieve)
 
     def _retrieve(self):
+        self._include()  # a bad value is a 400 before any lookup
         article = self._get_article()
         data = self._detail_data(article)
         self.last_modified = live_dates(article)["modified"]
@@ -189,7 +253,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
 
     def _detail_data(self, article: Article) -> dict:
         similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
-        include_body = self.request.query_params.get("include") == "body"
+        include_body = self._include() == "body"
         return ArticleDetailSerializer(
             article_meta(article, similar=similar), context={"include_body": include_body}
         ).data
@@ -213,6 +277,13 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         if "\x00" in slug:  # never in a slug, and PostgreSQL refuses it in a query
             raise NotFound("No article has that slug.")
         return slug
+
+    def _include(self) -> str:
+        """``?include=``: "body" or nothing (an empty value is nothing); anything else is a 400."""
+        include = self.request.query_params.get("include", "")
+        if include not in ("", "body"):
+            raise ValidationError({"include": [f"Select a valid choice: 'body', not {include[:40]!r}."]})
+        return include
 
     def _get_article(self) -> Article:
         queryset = content_prefetch(self.get_queryset())

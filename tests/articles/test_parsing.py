@@ -589,6 +589,7 @@ def test_leap_day_is_a_real_date():
         "https://",
         "http://[::1",
         "https://example.com/a b.png",
+        "HTTPS://loremflickr.com/1200/630",  # the database's check compares the text as written
     ],
 )
 def test_bad_image_url_is_refused(url):

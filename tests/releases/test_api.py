@@ -48,14 +48,14 @@ def test_patch_validates_types_and_url_schemes(sample_article, editor):
     assert Revision.objects.filter(article=sample_article).count() == 1
 
 
-def test_if_match_with_a_stale_etag_is_a_conflict(sample_article, editor, reviewer):
+def test_if_match_with_a_stale_etag_fails_the_precondition(sample_article, editor, reviewer):
     first, second = client_for(editor), client_for(reviewer)
     etag = first.get(url(sample_article))["ETag"]
     assert etag == second.get(url(sample_article))["ETag"]
     ok = first.patch(url(sample_article), {"summary": "one"}, format="json", HTTP_IF_MATCH=etag)
     assert ok.status_code == 200
     refused = second.patch(url(sample_article), {"summary": "two"}, format="json", HTTP_IF_MATCH=etag)
-    assert refused.status_code == 409 and "changed since you read it" in refused.json()["detail"]
+    assert refused.status_code == 412 and "changed since you read it" in refused.json()["detail"]
     latest = Revision.objects.filter(article=sample_article).order_by("-number").first()
     assert latest.content["summary"] == "one"
     fresh_etag = second.get(url(sample_article))["ETag"]
