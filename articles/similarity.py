@@ -69,7 +69,8 @@ LANGUAGE_POINTS = round(SAME_LANGUAGE_BONUS * UNIT)
 DIFFICULTY_POINTS = round(SAME_DIFFICULTY_BONUS * UNIT)
 REBUILD_SHARE = 0.2  # a refresh of more than this share of the articles ...
 REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds everything instead
-BUCKET = 4096  # postings and floors are stored per slice of this many article ids
+BUCKET = 4096  # postings are stored per slice of this many article ids (a change rewrites one)
+SLICE = 512  # floors and attributes likewise: a refresh rewrites the slices of the lists it changed
 CHUNK = 2000
 LINK_FIELDS = ("article_id", "neighbour_id", "rank", "score")
 ANY_LANGUAGE = -1  # the fallback's key for articles of any code language
@@ -526,12 +527,12 @@ def _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, f
         ],
     )
     states = []
-    for bucket in np.unique(ids // BUCKET).tolist():
-        mine = (ids // BUCKET) == bucket
-        slots = ids[mine] - bucket * BUCKET
-        bucket_floors = np.full(BUCKET, np.inf)
+    for bucket in np.unique(ids // SLICE).tolist():
+        mine = (ids // SLICE) == bucket
+        slots = ids[mine] - bucket * SLICE
+        bucket_floors = np.full(SLICE, np.inf)
         bucket_floors[slots] = floors[mine]
-        attributes = np.zeros((2, BUCKET), dtype=np.int32)
+        attributes = np.zeros((2, SLICE), dtype=np.int32)
         attributes[0, slots], attributes[1, slots] = languages[mine], difficulties[mine]
         states.append((bucket, bucket_floors.tobytes(), attributes.tobytes()))
     bulk_insert_rows(SimilarState, ("bucket", "floors", "attributes"), states)
@@ -557,16 +558,16 @@ class _State:
         for bucket, floors, attributes in SimilarState.objects.values_list("bucket", "floors", "attributes"):
             self.floors[bucket] = np.frombuffer(bytes(floors), dtype=np.float64).copy()
             self.attributes[bucket] = (
-                np.frombuffer(bytes(attributes), dtype=np.int32).reshape(2, BUCKET).astype(np.int64)
+                np.frombuffer(bytes(attributes), dtype=np.int32).reshape(2, SLICE).astype(np.int64)
             )
         self.changed: set[int] = set()
 
     def _slot(self, pk: int) -> tuple[int, int]:
-        bucket = pk // BUCKET
+        bucket = pk // SLICE
         if bucket not in self.floors:
-            self.floors[bucket] = np.full(BUCKET, np.inf)
-            self.attributes[bucket] = np.zeros((2, BUCKET), dtype=np.int64)
-        return bucket, pk - bucket * BUCKET
+            self.floors[bucket] = np.full(SLICE, np.inf)
+            self.attributes[bucket] = np.zeros((2, SLICE), dtype=np.int64)
+        return bucket, pk - bucket * SLICE
 
     def floor(self, pk: int) -> float:
         bucket, slot = self._slot(pk)
@@ -589,23 +590,26 @@ class _State:
             np.zeros(len(pks), np.int64),
             np.zeros(len(pks), np.int64),
         )
-        buckets = pks // BUCKET
+        buckets = pks // SLICE
         for bucket in np.unique(buckets).tolist():
             if bucket in self.floors:
                 mine = buckets == bucket
-                slots = pks[mine] - bucket * BUCKET
+                slots = pks[mine] - bucket * SLICE
                 floors[mine] = self.floors[bucket][slots]
                 languages[mine] = self.attributes[bucket][0, slots]
                 difficulties[mine] = self.attributes[bucket][1, slots]
         return floors, languages, difficulties
 
     def save(self) -> None:
-        rows = [
-            (bucket, self.floors[bucket].tobytes(), self.attributes[bucket].astype(np.int32).tobytes())
-            for bucket in sorted(self.changed)
-        ]
-        SimilarState.objects.filter(bucket__in=self.changed).delete()
-        bulk_insert_rows(SimilarState, ("bucket", "floors", "attributes"), rows)
+        _update(
+            SimilarState,
+            ("floors", "attributes"),
+            [
+                (bucket, self.floors[bucket].tobytes(), self.attributes[bucket].astype(np.int32).tobytes())
+                for bucket in sorted(self.changed)
+            ],
+            insert_missing=True,
+        )
 
 
 # -- incremental refresh -----------------------------------------------------------------------------
@@ -652,12 +656,17 @@ def refresh(article_ids: Iterable[int]) -> None:
 
 
 class _Refresh:
+    """One refresh, inside the transaction that holds the lock: reads, scores, writes."""
+
     def __init__(self, touched: set[int], weights: Weights):
         self.touched = touched
         self.weights = weights
         self.features = load_features(touched)
         self.vectors = {pk: quantise(feature.terms, weights) for pk, feature in self.features.items()}
         self.state = _State()
+        # (term, bucket) -> [row id or None, ids, points, changed]
+        self.postings: dict[tuple[str, int], list] = {}
+        self._complete: set[str] = set()  # terms whose every bucket is in self.postings
 
     def run(self) -> None:
         self._patch_postings()
@@ -665,55 +674,49 @@ class _Refresh:
             self.state.set_attributes(pk, _code(feature.language), _code(feature.difficulty))
         for pk in self.touched - set(self.features):
             self.state.set_floor(pk, np.inf)  # gone: in no list, with no list
-        postings = self._postings({term for vector in self.vectors.values() for term in vector})
         lists: dict[int, list[tuple[int, int]]] = {}
         entering: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        touched = np.array(sorted(self.touched), dtype=np.int64)
         for pk, vector in self.vectors.items():
-            targets, points = self._scores(vector, postings, pk)
-            live = targets[1]
-            candidates, cosines = targets[0], points
+            (candidates, live), cosines = self._scores(vector)
             floors, languages, difficulties = self.state.lookup(candidates)
             feature = self.features[pk]
-            language, difficulty = _code(feature.language), _code(feature.difficulty)
-            scores = cosines + _bonus_points(languages, difficulties, language, difficulty)
+            scores = cosines + _bonus_points(
+                languages, difficulties, _code(feature.language), _code(feature.difficulty)
+            )
             lists[pk] = self._own_list(pk, candidates, live, scores)
             if feature.live:
                 # Lists it may enter: a score at least their floor (ties are settled on the rows).
-                reach = (
-                    (scores / UNIT >= floors) & (candidates != pk) & ~np.isin(candidates, list(self.touched))
-                )
+                reach = (scores / UNIT >= floors) & ~np.isin(candidates, touched)
                 for owner, value in zip(
                     candidates[reach].tolist(), scores[reach].astype(np.int64).tolist(), strict=True
                 ):
                     entering[owner].append((value, pk))
-        pointing = (
-            set(
-                SimilarArticle.objects.filter(neighbour_id__in=self.touched)
-                .order_by()
-                .values_list("article_id", flat=True)
-            )
-            - self.touched
+        # One query: the lists that point at a touched article, and those it may enter.
+        current: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        pointing = set(
+            SimilarArticle.objects.filter(neighbour_id__in=self.touched)
+            .order_by()
+            .values_list("article_id", flat=True)
         )
-        owners = (pointing | set(entering)) - self.touched
-        recompute = []
-        current: dict[int, list[tuple[float, int]]] = defaultdict(list)
         for article_id, neighbour_id, score in (
-            SimilarArticle.objects.filter(article_id__in=owners)
+            SimilarArticle.objects.filter(article_id__in=(pointing | set(entering)) - self.touched)
             .order_by("article_id", "rank")
             .values_list("article_id", "neighbour_id", "score")
         ):
-            current[article_id].append((score, neighbour_id))
-        for owner in owners:
-            rows = [(round(score * UNIT), target) for score, target in current[owner] if score > 0]
+            current[article_id].append((round(score * UNIT), neighbour_id))
+        recompute = []
+        for owner in sorted((set(current) | set(entering)) - self.touched):
             floor = self.state.floor(owner)
             if floor == np.inf:
                 continue  # not an article any more
+            rows = [entry for entry in current[owner] if entry[0] > 0]
             kept = [entry for entry in rows if entry[1] not in self.touched]
             if floor == OPEN:
                 merged = _order(kept + entering[owner])
             else:
                 cut = (-round(floor * UNIT), rows[-1][1] if rows else 0)
-                merged = _order(kept + [e for e in entering[owner] if (-e[0], e[1]) < cut])
+                merged = _order(kept + [entry for entry in entering[owner] if (-entry[0], entry[1]) < cut])
                 if len(merged) < NEIGHBOURS:
                     recompute.append(owner)
                     continue
@@ -721,30 +724,31 @@ class _Refresh:
                 self.state.set_floor(owner, merged[DEPTH - 1][0] / UNIT)
             elif floor != OPEN:
                 self.state.set_floor(owner, merged[-1][0] / UNIT)
-            lists[owner] = merged[:DEPTH]
+            if merged[:DEPTH] != rows or len(rows) < len(current[owner]):
+                lists[owner] = merged[:DEPTH]
         if recompute:
             self._recompute(recompute, lists)
         if any(feature.live for feature in self.features.values()):
             # A new live article changes the newest ones, which short lists are topped up with.
-            for pk in set(
-                SimilarArticle.objects.filter(score=0).order_by().values_list("article_id", flat=True)
+            topped_up = SimilarArticle.objects.filter(score=0).values("article_id")
+            for article_id, neighbour_id, score in (
+                SimilarArticle.objects.filter(article_id__in=topped_up)
+                .exclude(article_id__in=list(lists))
+                .order_by("article_id", "rank")
+                .values_list("article_id", "neighbour_id", "score")
             ):
-                if pk not in lists:
-                    lists[pk] = [
-                        (round(score * UNIT), target)
-                        for score, target in SimilarArticle.objects.filter(article_id=pk, score__gt=0)
-                        .order_by("rank")
-                        .values_list("score", "neighbour_id")
-                    ]
+                found = lists.setdefault(article_id, [])
+                if score > 0:
+                    found.append((round(score * UNIT), neighbour_id))
         self._write(lists)
 
     def _recompute(self, owners: list[int], lists) -> None:
         """Lists that lost too many of their entries: scored again against every article."""
         features = load_features(owners)
         vectors = {pk: quantise(feature.terms, self.weights) for pk, feature in features.items()}
-        postings = self._postings({term for vector in vectors.values() for term in vector})
+        self._read_postings({term for vector in vectors.values() for term in vector}, set())
         for pk, vector in vectors.items():
-            (candidates, live), cosines = self._scores(vector, postings, pk)
+            (candidates, live), cosines = self._scores(vector)
             _floors, languages, difficulties = self.state.lookup(candidates)
             feature = features[pk]
             scores = cosines + _bonus_points(
@@ -761,6 +765,24 @@ class _Refresh:
         self.state.set_floor(pk, OPEN if len(own) <= DEPTH else own[DEPTH - 1][0] / UNIT)
         return own[:DEPTH]
 
+    def _read_postings(self, terms: set[str], patched: set[tuple[str, int]]) -> None:
+        """Every bucket of these terms, and these (term, bucket) rows, unless read already."""
+        terms = {term for term in terms if term not in self._complete}
+        patched = {key for key in patched if key not in self.postings and key[0] not in terms}
+        if not terms and not patched:
+            return
+        condition = Q(term__in=terms)
+        if patched:
+            condition |= Q(
+                term__in={term for term, _ in patched}, bucket__in={bucket for _, bucket in patched}
+            )
+        for row, term, bucket, data in SimilarPosting.objects.filter(condition).values_list(
+            "pk", "term", "bucket", "data"
+        ):
+            if term in terms or (term, bucket) in patched:
+                self.postings.setdefault((term, bucket), [row, *_decode(data), False])
+        self._complete |= terms
+
     def _patch_postings(self) -> None:
         """Take the touched articles out of the postings of their old terms, put them in those of
         their new ones (signed by liveness), and record their terms."""
@@ -770,78 +792,53 @@ class _Refresh:
                 "article_id", "terms"
             )
         }
-        keys = set()
-        for pk in self.touched:
-            for term in [*old.get(pk, []), *self.vectors.get(pk, {})]:
-                keys.add((term, pk // BUCKET))
-        if not keys:
-            return
-        found = {
-            (term, bucket): (pk, data)
-            for pk, term, bucket, data in SimilarPosting.objects.filter(
-                term__in={term for term, _ in keys}, bucket__in={bucket for _, bucket in keys}
-            ).values_list("pk", "term", "bucket", "data")
-            if (term, bucket) in keys
+        keys = {
+            (term, pk // BUCKET)
+            for pk in self.touched
+            for term in [*old.get(pk, []), *self.vectors.get(pk, {})]
         }
-        rows = []
-        for term, bucket in sorted(keys):
-            ids, points = (
-                _decode(found[(term, bucket)][1])
-                if (term, bucket) in found
-                else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-            )
-            keep = ~np.isin(ids, list(self.touched))
-            ids, points = list(ids[keep].tolist()), list(points[keep].tolist())
-            for pk, vector in self.vectors.items():
-                if pk // BUCKET == bucket and term in vector:
-                    ids.append(pk)
-                    points.append(vector[term] if self.features[pk].live else -vector[term])
-            if ids:
-                order = np.argsort(ids)
-                rows.append((term, bucket, _encode(np.array(ids)[order], np.array(points)[order])))
-        SimilarPosting.objects.filter(pk__in=[pk for pk, _ in found.values()]).delete()
-        bulk_insert_rows(SimilarPosting, ("term", "bucket", "data"), rows)
-        SimilarVector.objects.filter(article_id__in=self.touched).delete()
-        bulk_insert_rows(
-            SimilarVector,
-            ("article_id", "terms"),
-            [(pk, "\n".join(sorted(feature.terms))) for pk, feature in self.features.items()],
-        )
+        self._read_postings({term for vector in self.vectors.values() for term in vector}, keys)
+        touched = np.array(sorted(self.touched), dtype=np.int64)
+        for key in sorted(keys):
+            term, bucket = key
+            entry = self.postings.setdefault(key, [None, np.zeros(0, np.int64), np.zeros(0, np.int64), False])
+            keep = ~np.isin(entry[1], touched)
+            ids, points = entry[1][keep], entry[2][keep]
+            added = [
+                (pk, vector[term] if self.features[pk].live else -vector[term])
+                for pk, vector in self.vectors.items()
+                if pk // BUCKET == bucket and term in vector
+            ]
+            if added:
+                ids = np.concatenate([ids, np.array([pk for pk, _ in added], dtype=np.int64)])
+                points = np.concatenate([points, np.array([value for _, value in added], dtype=np.int64)])
+                order = np.argsort(ids, kind="stable")
+                ids, points = ids[order], points[order]
+            if len(ids) != len(entry[1]) or added:
+                entry[1:] = [ids, points, True]
 
-    def _postings(self, terms: set[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        parts: dict[str, list] = defaultdict(list)
-        for term, data in SimilarPosting.objects.filter(term__in=terms).values_list("term", "data"):
-            parts[term].append(_decode(data))
-        return {
-            term: (np.concatenate([ids for ids, _ in found]), np.concatenate([points for _, points in found]))
-            for term, found in parts.items()
-        }
-
-    @staticmethod
-    def _scores(vector: dict[str, int], postings, pk: int):
-        """((candidate ids, live mask), cosine points) of every article sharing a term with ``vector``."""
-        ids = [postings[term][0] for term in vector if term in postings]
+    def _scores(self, vector: dict[str, int]):
+        """((candidate ids, live mask), cosine points) of every article sharing a term with
+        ``vector``: sums of whole numbers, exact in any order."""
+        ids, points, weights = [], [], []
+        for (term, _bucket), (_row, term_ids, term_points, _changed) in self.postings.items():
+            if term in vector and len(term_ids):
+                ids.append(term_ids)
+                points.append(term_points)
+                weights.append(np.full(len(term_ids), vector[term], dtype=np.int64))
         if not ids:
             return (np.zeros(0, np.int64), np.zeros(0, bool)), np.zeros(0)
-        points = np.concatenate([postings[term][1] for term in vector if term in postings])
-        weights = np.concatenate(
-            [
-                np.full(len(postings[term][0]), vector[term], dtype=np.int64)
-                for term in vector
-                if term in postings
-            ]
-        )
-        ids = np.concatenate(ids)
+        ids, points, weights = np.concatenate(ids), np.concatenate(points), np.concatenate(weights)
         unique, inverse = np.unique(ids, return_inverse=True)
         cosines = np.bincount(
             inverse, weights=(np.abs(points) * weights).astype(np.float64), minlength=len(unique)
         )
         live = np.zeros(len(unique), dtype=bool)
         live[inverse] = points > 0
-        keep = cosines > 0
-        return (unique[keep], live[keep]), cosines[keep]
+        return (unique, live), cosines
 
     def _write(self, lists: dict[int, list[tuple[int, int]]]) -> None:
+        gone = self.touched - set(self.features)
         short = [pk for pk, best in lists.items() if len(best) < MIN_NEIGHBOURS]
         languages = (
             dict(Article.objects.filter(pk__in=short).values_list("pk", "code_language")) if short else {}
@@ -850,14 +847,66 @@ class _Refresh:
         rows = [
             row
             for pk, best in lists.items()
+            if pk not in gone
             for row in _rows(pk, best, fallback.get(languages.get(pk) or "", []))
         ]
         SimilarArticle.objects.filter(
-            article_id__in=list(lists) + list(self.touched - set(self.features))
+            Q(article_id__in=list(lists) + list(gone)) | Q(neighbour_id__in=gone)
         ).delete()
-        SimilarArticle.objects.filter(neighbour_id__in=self.touched - set(self.features)).delete()
         bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
+        changed = [(key, entry) for key, entry in self.postings.items() if entry[3]]
+        emptied = [entry[0] for _key, entry in changed if entry[0] is not None and not len(entry[1])]
+        if emptied:
+            SimilarPosting.objects.filter(pk__in=emptied).delete()
+        _update(
+            SimilarPosting,
+            ("data",),
+            [
+                (entry[0], _encode(entry[1], entry[2]))
+                for _key, entry in changed
+                if entry[0] is not None and len(entry[1])
+            ],
+        )
+        bulk_insert_rows(
+            SimilarPosting,
+            ("term", "bucket", "data"),
+            [
+                (term, bucket, _encode(entry[1], entry[2]))
+                for (term, bucket), entry in changed
+                if entry[0] is None and len(entry[1])
+            ],
+        )
+        _update(
+            SimilarVector,
+            ("terms",),
+            [(pk, "\n".join(sorted(feature.terms))) for pk, feature in self.features.items()],
+            insert_missing=True,
+        )
+        if gone:
+            SimilarVector.objects.filter(article_id__in=gone).delete()
         self.state.save()
+
+
+def _update(model, fields: tuple[str, ...], rows: list[tuple], *, insert_missing: bool = False) -> None:
+    """Set ``fields`` of rows given as (primary key, *values), in one round trip; with
+    ``insert_missing``, rows that are not there yet are inserted."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
+    columns = [quote(model._meta.get_field(name).column) for name in fields]
+    if insert_missing:
+        sql = (
+            f"INSERT INTO {table} ({key}, {', '.join(columns)}) VALUES (%s{', %s' * len(columns)}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+        )
+        params = rows
+    else:
+        sql = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {key} = %s"
+        params = [(*values, pk) for pk, *values in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _fallback_for(languages: set[str]) -> dict[str, list[int]]:

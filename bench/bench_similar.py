@@ -1,8 +1,12 @@
-"""Similar posts at scale: full rebuild time, incremental refresh time, and the page's query.
+"""Similar posts at scale: full rebuild time and peak memory, incremental refresh time after real
+changes, and the page's query.
 
-    python bench/bench_import.py --count 100000 --keep-db   # leaves kb_bench with the corpus
-    python bench/bench_similar.py                            # measures on it
+    python bench/bench_import.py --count 100000 --shape combination --keep-db   # leaves kb_bench
+    python bench/bench_similar.py --count 100000 --shape combination            # measures on it
 
+The refreshes follow changes of content: sampled live articles get a new version from the
+synthesizer (same site), half of them of another topic, half of their own. Each change is
+imported inside ``similarity.deferred()``, so the refresh runs, and is timed, on its own.
 Prints a JSON object and writes it to bench/results/similar.json.
 """
 
@@ -11,15 +15,18 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
+from bench_import import PYTHON, ROOT, run
 from common import production_env
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[max(0, int(len(ordered) * share) - 1)], 1)
 
 
 def main() -> None:
@@ -28,13 +35,14 @@ def main() -> None:
     )
     parser.add_argument("--database", default="kb_bench")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--refreshes", type=int, default=30)
+    parser.add_argument("--refreshes", type=int, default=40)
+    parser.add_argument("--count", type=int, default=100_000, help="The corpus's size (bench_import's).")
+    parser.add_argument("--seed", type=int, default=2026, help="The corpus's seed (bench_import's).")
+    parser.add_argument("--shape", default="combination", help="The corpus's shape (bench_import's).")
     args = parser.parse_args()
     env = production_env(args.host, args.database)
     os.environ.update(env)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "manage.py", "rebuild_similar"], cwd=ROOT, env=env, check=True)
-    rebuild_seconds = time.perf_counter() - started
+    rebuild_seconds, rebuild_rss_mb, _ = run([PYTHON, "manage.py", "rebuild_similar"], env)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -45,28 +53,62 @@ def main() -> None:
 
     from articles import similarity
     from articles.models import Article
+    from articles.synthesis import synthesize_document
+    from releases.importing import Source, import_documents
 
-    ids = list(Article.objects.live().values_list("pk", flat=True))
+    live = list(Article.objects.live().order_by("pk").values_list("pk", "reference", "topic"))
     rng = random.Random(7)
-    timings = []
-    for pk in rng.sample(ids, min(args.refreshes, len(ids))):
+    spare = args.count  # replacement documents come from past the corpus's end
+    timings: dict[str, list[float]] = {"topic": [], "same topic": []}
+    for number, (_pk, reference, topic) in enumerate(rng.sample(live, min(args.refreshes, len(live)))):
+        kind = "topic" if number % 2 == 0 else "same topic"
+        while True:
+            document = synthesize_document(spare, seed=args.seed, difficulty=args.shape)
+            spare += 1
+            same_topic = document.cluster == topic
+            if document.reference[:3] == reference[:3] and same_topic == (kind == "same topic"):
+                break
+        text = document.text.replace(f"reference{document.reference}", f"reference{reference}")
+        text = text.replace("needs human review: 1", "needs human review: 0").replace(
+            "status: draft", "status: reviewed"
+        )
+        text = _bump(text, number)
+        deferral = similarity.deferred()
+        deferral.__enter__()
+        report = import_documents([Source(f"{reference}.txt", text.encode())])
+        assert report.counts["updated"] == 1, report
         begin = time.perf_counter()
-        similarity.refresh([pk])
-        timings.append((time.perf_counter() - begin) * 1000)
+        deferral.__exit__(None, None, None)
+        timings[kind].append((time.perf_counter() - begin) * 1000)
+    every = timings["topic"] + timings["same topic"]
     with CaptureQueriesContext(connection) as queries:
-        similarity.neighbours_for([ids[0]], limit=5)
+        similarity.neighbours_for([live[0][0]], limit=5)
     results = {
         "articles": Article.objects.count(),
-        "live": len(ids),
+        "live": len(live),
+        "shape": args.shape,
+        "cpu_count": os.cpu_count(),
         "rebuild_seconds": round(rebuild_seconds, 1),
-        "refresh_ms_median": round(statistics.median(timings), 1),
-        "refresh_ms_p90": round(sorted(timings)[int(len(timings) * 0.9) - 1], 1),
+        "rebuild_peak_rss_mb": round(rebuild_rss_mb),
+        "refreshes": len(every),
+        "refresh_ms_median": round(statistics.median(every), 1),
+        "refresh_ms_p90": percentile(every, 0.9),
+        "refresh_ms_median_topic_change": round(statistics.median(timings["topic"]), 1),
+        "refresh_ms_median_same_topic": round(statistics.median(timings["same topic"]), 1),
         "similar_block_queries": len(queries),
     }
     out = ROOT / "bench" / "results" / "similar.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def _bump(text: str, number: int) -> str:
+    """A version above any the synthesizer writes (and any earlier run's), so the change is
+    imported as an update."""
+    import re
+
+    return re.sub(r"version: [0-9.]+", f"version: 900.{int(time.time()) % 10**8}.{number}", text, count=1)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from articles.migration_ops import uncompressed
+
 
 class Migration(migrations.Migration):
 
@@ -42,4 +44,6 @@ class Migration(migrations.Migration):
             model_name='similarposting',
             constraint=models.UniqueConstraint(fields=('term', 'bucket'), name='similarposting_unique'),
         ),
+        uncompressed("articles_similarposting", ["data"]),
+        uncompressed("articles_similarstate", ["floors", "attributes"]),
     ]
