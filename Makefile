@@ -62,6 +62,7 @@ test: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 BENCH_COUNT ?= 100000
+BENCH_SHAPE ?= combination
 BENCH_DB ?= kb_bench
 BENCH_HTTP_ARGS ?=
 BENCH_QUICK_COUNT ?= 5000
@@ -71,14 +72,15 @@ BENCH_QUICK_HTTP_ARGS ?= --requests 500 --warmup 50
 # Benchmarks run on a fresh PostgreSQL database on 127.0.0.1:5432 (see bench/README.md): import,
 # similar posts, HTTP under gunicorn, then bench/results/latest.json and latest.md.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --keep-db --database $(BENCH_DB)
-	$(BIN)/python bench/bench_similar.py --database $(BENCH_DB)
+	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB)
+	$(BIN)/python bench/bench_similar.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) $(BENCH_HTTP_ARGS)
 	$(BIN)/python bench/report.py
 
 bench-quick: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_import.py --count $(BENCH_QUICK_COUNT) --keep-db --database $(BENCH_QUICK_DB)
-	$(BIN)/python bench/bench_similar.py --database $(BENCH_QUICK_DB)
+	$(BIN)/python bench/bench_import.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --keep-db \
+		--database $(BENCH_QUICK_DB)
+	$(BIN)/python bench/bench_similar.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) $(BENCH_QUICK_HTTP_ARGS)
 	$(BIN)/python bench/report.py
 

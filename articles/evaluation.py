@@ -7,7 +7,7 @@ import numpy as np
 from scipy import sparse
 
 from articles import similarity
-from articles.models import Article, ArticleTag, SimilarArticle
+from articles.models import Article, SimilarArticle
 
 
 def evaluate(neighbours: dict[int, list[int]], clusters: dict[int, str], live: set[int], k: int = 5) -> dict:
@@ -47,20 +47,14 @@ def stored_neighbours() -> dict[int, list[int]]:
 
 def shared_tag_baseline(live: set[int], k: int = 5) -> dict[int, list[int]]:
     """The plain baseline: rank by the number of shared stack and tool tags (ties by id)."""
-    tags: dict[int, set[int]] = defaultdict(set)
-    by_tag: dict[int, set[int]] = defaultdict(set)
-    for article_id, tag_id in ArticleTag.objects.values_list("article_id", "tag_id"):
-        tags[article_id].add(tag_id)
-        if article_id in live:
-            by_tag[tag_id].add(article_id)
-    lists = {}
-    for pk in live:
-        counts: Counter = Counter()
-        for tag_id in tags[pk]:
-            counts.update(by_tag[tag_id])
-        counts.pop(pk, None)
-        lists[pk] = [other for other, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
-    return lists
+    ids, live_mask, _languages, _difficulties, vocabulary, base = similarity._corpus_matrix()
+    tags = np.array(
+        [term.startswith("t:") for term in vocabulary] + [False] * (base.shape[1] - len(vocabulary))
+    )
+    counts = sparse.csr_matrix(base[:, np.flatnonzero(tags)])
+    counts.data[:] = 1.0
+    lists = _exact_top(counts, ids, live_mask, k)
+    return {pk: lists.get(pk, []) for pk in live}
 
 
 def live_ids() -> set[int]:
@@ -76,20 +70,23 @@ def _exact_top(matrix, ids, live_mask, k: int, bonus: Callable | None = None) ->
     live_rows = np.flatnonzero(live_mask)
     live_t = matrix[live_rows].T.tocsr() if sparse.issparse(matrix) else matrix[live_rows].T
     lists: dict[int, list[int]] = {}
-    for start in range(0, matrix.shape[0], 1000):
-        block = np.arange(start, min(start + 1000, matrix.shape[0]))
+    rows = max(1, min(1000, 10_000_000 // max(1, len(live_rows))))  # a block's scores stay < 100 MB
+    for start in range(0, matrix.shape[0], rows):
+        block = np.arange(start, min(start + rows, matrix.shape[0]))
         product = matrix[block] @ live_t
         scores = product.toarray() if sparse.issparse(product) else np.asarray(product)
         if bonus is not None:
             scores = scores + bonus(block, live_rows) * (scores > 0)
         scores[live_rows[None, :] == block[:, None]] = -np.inf
         scores = np.round(scores, 6)
-        top = np.argpartition(-scores, min(k + 20, scores.shape[1] - 1), axis=1)[:, : k + 20]
-        for row, candidates in zip(block.tolist(), top, strict=True):
-            values = scores[row - start, candidates]
-            keep = values > 0
-            order = sorted(zip(-values[keep], ids[live_rows[candidates[keep]]].tolist(), strict=True))
-            lists[int(ids[row])] = [target for _, target in order[:k]]
+        # The k-th best score of each row: every candidate at least as good, ties included, is
+        # then ordered by score and id.
+        kth = -np.partition(-scores, min(k, scores.shape[1]) - 1, axis=1)[:, min(k, scores.shape[1]) - 1]
+        for row, cut in zip(block.tolist(), kth.tolist(), strict=True):
+            candidates = np.flatnonzero((scores[row - start] >= cut) & (scores[row - start] > 0))
+            targets = ids[live_rows[candidates]]
+            order = np.lexsort((targets, -scores[row - start, candidates]))[:k]
+            lists[int(ids[row])] = targets[order].tolist()
     return lists
 
 

@@ -1,6 +1,6 @@
 """Import throughput and memory on a fresh PostgreSQL database.
 
-    python bench/bench_import.py --count 100000
+    python bench/bench_import.py --count 100000 [--shape combination]
 
 Synthesizes COUNT documents (cached under bench/work/), creates a fresh database, migrates it,
 imports the corpus with ``manage.py import_articles`` in a child process (documents per second,
@@ -50,19 +50,21 @@ def main() -> None:
     )
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--shape", default="normal", help="The synthesizer's corpus shape (--shape).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--keep-db", action="store_true", help="Leave the database for later steps.")
     parser.add_argument("--database", default="kb_bench")
     parser.add_argument("--workers", type=int, default=None, help="Parse workers (default: the command's).")
     args = parser.parse_args()
 
-    corpus = WORK / f"corpus-{args.count}-{args.seed}"
+    name = f"{args.count}-{args.seed}" if args.shape == "normal" else f"{args.shape}-{args.count}-{args.seed}"
+    corpus = WORK / f"corpus-{name}"
     if not (corpus / "clusters.json").exists():
         print(f"synthesizing {args.count} documents into {corpus}", file=sys.stderr)
         env = {**os.environ, "DEBUG": "1"}
         synth_seconds, _, _ = run(
             [PYTHON, "manage.py", "synthesize_articles", "--count", str(args.count), "--seed", str(args.seed),
-             "--out", str(corpus)],
+             "--shape", args.shape, "--out", str(corpus)],
             env,
         )  # fmt: skip
         print(f"synthesized in {synth_seconds:.1f}s", file=sys.stderr)
@@ -72,7 +74,12 @@ def main() -> None:
     env = production_env(args.host, args.database)
     run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
 
-    results = {"count": args.count, "cpu_count": os.cpu_count(), "python": platform.python_version()}
+    results = {
+        "count": args.count,
+        "shape": args.shape,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
     for label in ("first", "unchanged"):
         seconds, rss_mb, out = run(
             [
