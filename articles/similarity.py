@@ -71,7 +71,7 @@ REBUILD_SHARE = 0.2  # a refresh of more than this share of the articles ...
 REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds everything instead
 BUCKET = 4096  # postings are stored per slice of this many article ids (a change rewrites one)
 SLICE = 512  # floors and attributes likewise: a refresh rewrites the slices of the lists it changed
-CHUNK = 2000
+CHUNK = 2000  # rows ranked together; fewer than 2**11 (a packed sort key, _chunk_links)
 LINK_FIELDS = ("article_id", "neighbour_id", "rank", "score")
 ANY_LANGUAGE = -1  # the fallback's key for articles of any code language
 OPEN = -1.0  # the floor of a list that holds every live article scoring above zero
@@ -303,6 +303,8 @@ def rebuild_all(
     stored one is used, and the lists are the ones incremental refreshes keep.
     """
     ids, live_mask, languages, difficulties, vocabulary, base = _corpus_matrix()
+    if len(ids) >= 1 << 22:
+        raise ValueError("more articles than the rebuild's sort key holds (4 million)")
     terms = list(vocabulary)
     n_live = int(live_mask.sum())
     stored = current_weights() if keep_weights else None
@@ -390,9 +392,11 @@ def _chunk_links(chunk, matrix, blocks, ids, languages, difficulties, fallback):
     points = np.concatenate(found_points) if found_points else np.zeros(0)
     mine = targets != chunk[rows]  # an article is never its own neighbour
     rows, targets, points = rows[mine], targets[mine], points[mine]
-    target_ids = ids[targets]
-    order = np.lexsort((target_ids, -points, rows))
-    rows, target_ids, points = rows[order], target_ids[order], points[order]
+    # Best first, equal scores to the lower id (rows are in id order): one sort of a packed key,
+    # the row (11 bits), the score's complement (30 bits), the neighbour's row (22 bits).
+    key = (rows.astype(np.int64) << 52) | (((1 << 30) - 1 - points.astype(np.int64)) << 22) | targets
+    order = np.argsort(key)
+    rows, target_ids, points = rows[order], ids[targets[order]], points[order]
     counts = np.bincount(rows, minlength=len(chunk))
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     ranks = np.arange(len(rows)) - first[rows] + 1
@@ -433,11 +437,13 @@ def _block_top(rows_matrix, block: _Block):
     counts = np.diff(product.indptr)
     rows = np.repeat(np.arange(rows_matrix.shape[0]), counts)
     targets, cosines = product.indices.astype(np.int64), product.data
-    suspect = []
-    for row in np.flatnonzero(counts == top_n).tolist():
-        values = np.sort(cosines[product.indptr[row] : product.indptr[row + 1]])
-        if values[0] == values[1]:  # the cut (the smallest kept) ties with a place that may count
-            suspect.append(row)
+    # A full row whose smallest kept cosine occurs twice: the cut fell inside a run of equal
+    # cosines, and the ones left out may have lower ids.
+    smallest = np.full(len(counts), np.inf)
+    filled = counts > 0
+    smallest[filled] = np.minimum.reduceat(cosines, product.indptr[:-1][filled]) if len(cosines) else []
+    at_cut = np.bincount(rows, weights=cosines == smallest[rows], minlength=len(counts))
+    suspect = np.flatnonzero((counts == top_n) & (at_cut >= 2)).tolist()
     if suspect:
         redo = np.isin(rows, suspect)
         full = (rows_matrix[suspect] @ block.transposed).tocoo()
@@ -505,27 +511,25 @@ def _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, f
     """Postings (signed by liveness), floors and attributes per bucket, and each article's terms."""
     for model in (SimilarPosting, SimilarState, SimilarVector):
         model.objects.all().delete()
-    coo = matrix.tocoo()
-    article_ids = ids[coo.row]
-    points = coo.data.astype(np.int64) * np.where(live_mask[coo.row], 1, -1)
-    buckets = article_ids // BUCKET
-    order = np.lexsort((article_ids, buckets, coo.col))
-    columns, buckets, article_ids, points = coo.col[order], buckets[order], article_ids[order], points[order]
-    cuts = np.flatnonzero((np.diff(columns) != 0) | (np.diff(buckets) != 0)) + 1
-    starts, ends = np.concatenate([[0], cuts]), np.concatenate([cuts, [len(columns)]])
-    bulk_insert_rows(
-        SimilarPosting,
-        ("term", "bucket", "data"),
-        [
-            (
-                terms[int(columns[start])],
-                int(buckets[start]),
-                _encode(article_ids[start:end], points[start:end]),
-            )
-            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
-            if end > start
-        ],
-    )
+    # By column, rows come in id order: each term's buckets are runs of its postings.
+    by_term = matrix.tocsc()
+    by_term.sort_indices()
+    sign = np.where(live_mask, 1, -1)
+
+    def postings():
+        for column, term in enumerate(terms):
+            start, end = by_term.indptr[column], by_term.indptr[column + 1]
+            if start == end:
+                continue
+            rows = by_term.indices[start:end]
+            article_ids = ids[rows]
+            points = by_term.data[start:end].astype(np.int64) * sign[rows]
+            buckets = article_ids // BUCKET
+            cuts = np.flatnonzero(np.diff(buckets)) + 1
+            for first, last in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(rows)].tolist(), strict=True):
+                yield term, int(buckets[first]), _encode(article_ids[first:last], points[first:last])
+
+    bulk_insert_rows(SimilarPosting, ("term", "bucket", "data"), list(postings()))
     states = []
     for bucket in np.unique(ids // SLICE).tolist():
         mine = (ids // SLICE) == bucket
