@@ -127,12 +127,19 @@ class EntitySerializer(serializers.Serializer):
 # The image URLs an edit may name, as articles.parsing.check_url accepts them (and the importer
 # does): http:// or https:// (lower-case), a host, and no whitespace (nor control characters, as in
 # every one-line field). Brackets (IPv6 addresses) are left out of the host: urlsplit refuses most.
+# urlsplit also refuses a host part holding a character that NFKC turns into one of "/?#@:"
+# (such as U+FF20, a full-width @): these.
+NFKC_URL_DELIMITERS = (
+    "\u2047\u2048\u2049\u2100\u2101\u2105\u2106\u2a74\ufe13\ufe16\ufe55\ufe56\ufe5f\ufe6b"
+    "\uff03\uff0f\uff1a\uff1f\uff20"
+)
 _NOT_IN_URL = CONTROLS + LINE_BREAKS + WHITESPACE
+_NOT_IN_HOST = _NOT_IN_URL + NFKC_URL_DELIMITERS + "/?#[]"
 IMAGE_URL_PATTERN = (
     "^https?://"
-    f"(?:{char_class(_NOT_IN_URL + '/?#[]', negate=True)}*@)?"  # user information
-    f"{char_class(_NOT_IN_URL + '/?#[]@:', negate=True)}"  # the host name's first character
-    f"{char_class(_NOT_IN_URL + '/?#[]@', negate=True)}*"  # the rest of the host, a port
+    f"(?:{char_class(_NOT_IN_HOST, negate=True)}*@)?"  # user information
+    f"{char_class(_NOT_IN_HOST + '@:', negate=True)}"  # the host name's first character
+    f"{char_class(_NOT_IN_HOST + '@', negate=True)}*"  # the rest of the host, a port
     f"(?:[/?#]{char_class(_NOT_IN_URL, negate=True)}*)?$"  # path, query, fragment
 )
 

@@ -916,6 +916,89 @@ def test_schema_marks_revisions_and_import_staff_only(anon):
     assert not allows_anonymous(paths["/api/articles/{slug}/revisions/"]["get"])
 
 
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def test_every_operation_documents_the_answers_every_operation_can_give(anon):
+    schema = get_schema(anon)
+    for method, path, operation in operations(schema):
+        responses = operation["responses"]
+        assert {"400", "401", "406", "429"} <= set(responses), (method, path)
+        assert responses["429"]["headers"]["Retry-After"]["required"] is True
+        if "requestBody" in operation:
+            assert "415" in responses, (method, path)
+        if {} not in operation["security"]:
+            assert "403" in responses, (method, path)
+        if "{slug}" in path:
+            assert "404" in responses, (method, path)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                assert parameter["allowEmptyValue"] is True, (method, path, parameter["name"])
+    writes = [(method, path) for method, path, operation in operations(schema) if method != "GET"]
+    assert len(writes) == 8
+    for method, path in writes:
+        operation = schema["paths"][path][method.lower()]
+        assert {} not in operation["security"], (method, path)  # PATCH too: writes need credentials
+        assert operation["requestBody"]["content"].keys() == (
+            {"text/plain"} if path == "/api/imports/" else {"application/json"}
+        )
+
+
+def test_the_schema_states_the_request_rules(anon):
+    schema = get_schema(anon)
+    components = schema["components"]["schemas"]
+    patch = schema["paths"]["/api/articles/{slug}/"]["patch"]
+    edit = components[patch["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert patch["requestBody"]["required"] is True
+    assert edit["minProperties"] == 1 and edit["additionalProperties"] is False
+    assert {"412"} <= set(patch["responses"]) and "409" not in patch["responses"]
+    assert [p["name"] for p in patch["parameters"] if p["in"] == "header"] == ["If-Match"]
+    for action in ("request-changes", "publish", "rollback", "archive"):
+        operation = schema["paths"][f"/api/articles/{{slug}}/{action}/"]["post"]
+        body = components[
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        ]
+        assert operation["requestBody"]["required"] is True
+        assert "note" in body["required"], action
+        assert re.fullmatch(body["properties"]["note"]["pattern"], "x")
+        assert not re.fullmatch(body["properties"]["note"]["pattern"], " \n\t")
+    rollback = components["RollbackRequest"]
+    assert rollback["anyOf"] == [{"required": ["revision"]}, {"required": ["version"]}]
+    imports = schema["paths"]["/api/imports/"]["post"]["requestBody"]
+    assert imports["required"] is True and imports["content"]["text/plain"]["schema"]["minLength"] == 1
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/articles/"]["get"]["parameters"]}
+    assert parameters["quality_min"] == {"type": "integer", "minimum": 0, "maximum": 100}
+    assert (
+        parameters["reading_time_max"]["type"] == "integer" and parameters["reading_time_max"]["minimum"] == 0
+    )
+    assert parameters["page"]["minimum"] == 1 and parameters["page_size"]["minimum"] == 1
+    assert parameters["fields"]["enum"] == ["full"]
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "text/csv"])
+def test_an_accept_header_the_api_cannot_answer_is_a_406(anon, sample_article, accept):
+    for url in (LIST_URL, detail_url(sample_article.slug)):
+        response = anon.get(url, HTTP_ACCEPT=accept)
+        assert response.status_code == 406 and response["Content-Type"] == "application/json"
+        assert "detail" in response.json()
+
+
+def test_the_api_root_lists_the_entry_points_for_everyone(anon):
+    response = anon.get("/api/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "articles": "http://testserver/api/articles/",
+        "imports": "http://testserver/api/imports/",
+        "schema": "http://testserver/api/schema/",
+        "docs": "http://testserver/api/docs/",
+    }
+    page = anon.get("/api/", HTTP_ACCEPT="text/html").content.decode()
+    assert 'href="/admin/login/?next=/api/"' in page
+
+
 def test_schema_passes_spectacular_validation(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target), stderr=io.StringIO())

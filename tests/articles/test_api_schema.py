@@ -21,13 +21,18 @@ How the runs are set up:
   connection, so it sees the savepoint.
 """
 
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
@@ -35,12 +40,20 @@ from schemathesis.config import ChecksConfig
 from schemathesis.core.parameters import ParameterLocation
 from werkzeug.test import Client as WerkzeugClient
 
+from articles.api.schema import ISO_DATE_PATTERN
+from articles.api.serializers import IMAGE_URL_PATTERN, NFKC_URL_DELIMITERS, ContentEditSerializer, ExtraField
+from articles.content import clean_content, content_from_page
 from articles.models import Article
+from articles.parsing import parse_page
 from config.wsgi import application
 from releases import services
+from releases.api import RequiredNoteSerializer
 from releases.importing import import_document
 
 pytestmark = pytest.mark.django_db
+SAMPLE_PATH = (
+    Path(__file__).resolve().parents[2] / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
+)
 
 PATH = ParameterLocation.PATH
 IMPORT = "/api/imports/"
@@ -232,6 +245,80 @@ def test_anonymous_client_coverage_cases(case, api_data, _in_process):
 @HYPOTHESIS
 def test_staff_client_coverage_cases(case, api_data, _in_process):
     run_coverage_case(case, api_data, headers={"Authorization": f"Token {api_data['token']}"})
+
+
+# -- the patterns the schema states are the server's rules, character for character ------------
+
+# Text with every kind of character the rules name: controls, line breaks, whitespace of all
+# kinds, NUL, and the rest of Unicode.
+EDGE_CHARACTERS = "\x00\x01\x08\t\n\x0b\x0c\r\x1c\x1f \x7f\x85\x9f\xa0\u2028\u3000\ufeffa_é"
+TEXTS = st.text(st.sampled_from(EDGE_CHARACTERS) | st.characters(), max_size=12)
+SAMPLE_CONTENT = content_from_page(parse_page(SAMPLE_PATH.read_bytes()).page)
+EDIT_FIELDS = ContentEditSerializer().fields
+
+
+def content_problems(**changes) -> list[str]:
+    return [problem.field for problem in clean_content({**SAMPLE_CONTENT, **changes})[1]]
+
+
+def accepted_by_schema(field, text: str) -> bool:
+    return re.fullmatch(field.schema_pattern, text) is not None
+
+
+@given(TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_one_line_and_multi_line_patterns_are_clean_contents_rules(text):
+    assert accepted_by_schema(EDIT_FIELDS["title"], text) == ("title" not in content_problems(title=text))
+    body_text = EDIT_FIELDS["body_text"]
+    assert accepted_by_schema(body_text, text) == ("body text" not in content_problems(body_text=text))
+
+
+@given(TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_extra_meta_key_names_are_clean_contents_rules(key):
+    names = ExtraField.request_schema["propertyNames"]
+    in_schema = re.fullmatch(names["pattern"], key) is not None and key not in names["not"]["enum"]
+    assert in_schema == (not content_problems(extra={key: ["a value"]}))
+
+
+@given(st.sampled_from(["http://", "https://", "HTTP://", "https:/", "ftp://"]), TEXTS, TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_the_image_url_pattern_is_check_urls_rule(scheme, host, rest):
+    url = scheme + host + rest
+    if "[" in url or "]" in url:  # IPv6 hosts: the schema leaves them out (see IMAGE_URL_PATTERN)
+        return
+    in_schema = re.fullmatch(IMAGE_URL_PATTERN, url) is not None
+    image = {"source": "s", "url": url, "caption": None}
+    assert in_schema == (not any("url" in field for field in content_problems(image_sources=[image])))
+
+
+def test_the_host_characters_urlsplit_refuses_are_all_listed():
+    refused = {
+        chr(code)
+        for code in range(0x80, 0x10000)
+        if any(delimiter in unicodedata.normalize("NFKC", chr(code)) for delimiter in "/?#@:")
+    }
+    assert refused == set(NFKC_URL_DELIMITERS)
+
+
+@given(TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_the_required_note_pattern_is_the_action_layers_rule(note):
+    """Not blank once trimmed (releases.services), and no NUL (DRF's CharField)."""
+    field = RequiredNoteSerializer().fields["note"]
+    assert accepted_by_schema(field, note) == (bool(note.strip()) and "\x00" not in note)
+
+
+@given(st.dates().map(dt.date.isoformat) | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))
+@settings(max_examples=300, deadline=None)
+def test_the_date_pattern_is_the_calendar(text):
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        real = False
+    else:
+        real = True
+    assert (re.fullmatch(ISO_DATE_PATTERN, text) is not None) == real
 
 
 def test_every_check_is_on():

@@ -63,6 +63,42 @@ def test_if_match_with_a_stale_etag_fails_the_precondition(sample_article, edito
     assert again.status_code == 200
 
 
+def test_if_match_takes_star_a_list_and_strong_etags_only(sample_article, editor):
+    client = client_for(editor)
+    etag = client.get(url(sample_article))["ETag"]
+    weak = client.patch(url(sample_article), {"summary": "w"}, format="json", HTTP_IF_MATCH=f"W/{etag}")
+    assert weak.status_code == 412  # RFC 9110: If-Match compares strongly
+    unquoted = client.patch(
+        url(sample_article), {"summary": "u"}, format="json", HTTP_IF_MATCH=etag.strip('"')
+    )
+    assert unquoted.status_code == 412
+    listed = client.patch(
+        url(sample_article), {"summary": "l"}, format="json", HTTP_IF_MATCH=f'"old", {etag}'
+    )
+    assert listed.status_code == 200, listed.json()
+    star = client.patch(url(sample_article), {"summary": "s"}, format="json", HTTP_IF_MATCH="*")
+    assert star.status_code == 200
+    assert (
+        Revision.objects.filter(article=sample_article).order_by("-number").first().content["summary"] == "s"
+    )
+
+
+def test_patch_reads_json_only_and_needs_a_known_field(sample_article, editor):
+    client = client_for(editor)
+    form = client.patch(url(sample_article), {"summary": "form"})  # multipart
+    assert form.status_code == 415
+    assert client.patch(url(sample_article), {}, format="json").status_code == 400
+    typed = client.patch(url(sample_article), {"reading_time": "12", "flags": None}, format="json")
+    assert typed.status_code == 400 and set(typed.json()) == {"reading_time"}
+    upper = client.patch(
+        url(sample_article),
+        {"image_sources": [{"source": "x", "url": "HTTPS://example.org/a.png", "caption": None}]},
+        format="json",
+    )
+    assert upper.status_code == 400
+    assert Revision.objects.filter(article=sample_article).count() == 1
+
+
 def test_full_workflow_through_the_api(sample_article, editor, reviewer):
     editor_client, reviewer_client = client_for(editor), client_for(reviewer)
     assert (
@@ -112,7 +148,14 @@ def test_editor_gets_403_for_reviewer_actions_and_409_for_invalid_states(
 
 @pytest.mark.parametrize(
     ("action", "payload"),
-    [("request-changes", {}), ("publish", {}), ("archive", {"note": ""}), ("rollback", {"version": "1.5.4"})],
+    [
+        ("request-changes", {}),
+        ("publish", {}),
+        ("archive", {"note": ""}),
+        ("archive", {"note": " \n\u3000 "}),
+        ("rollback", {"version": "1.5.4"}),
+        ("rollback", {"version": "1.5.4", "note": "\t"}),
+    ],
 )
 def test_missing_notes_are_400(sample_article, reviewer, action, payload):
     response = client_for(reviewer).post(url(sample_article, action), payload, format="json")
