@@ -554,66 +554,54 @@ def _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, f
 
 
 class _State:
-    """Floors and attributes of every article, as read from SimilarState: ids index them."""
+    """Floors and attributes of every article, read from SimilarState into arrays indexed by id."""
 
     def __init__(self):
-        self.floors: dict[int, np.ndarray] = {}
-        self.attributes: dict[int, np.ndarray] = {}
-        for bucket, floors, attributes in SimilarState.objects.values_list("bucket", "floors", "attributes"):
-            self.floors[bucket] = np.frombuffer(bytes(floors), dtype=np.float64).copy()
-            self.attributes[bucket] = (
-                np.frombuffer(bytes(attributes), dtype=np.int32).reshape(2, SLICE).astype(np.int64)
-            )
+        rows = list(SimilarState.objects.values_list("bucket", "floors", "attributes"))
+        self._grow(max((bucket for bucket, _, _ in rows), default=0) + 1)
+        for bucket, floors, attributes in rows:
+            start = bucket * SLICE
+            self.floors[start : start + SLICE] = np.frombuffer(bytes(floors), dtype=np.float64)
+            codes = np.frombuffer(bytes(attributes), dtype=np.int32)
+            self.attributes[:, start : start + SLICE] = codes.reshape(2, SLICE)
         self.changed: set[int] = set()
 
-    def _slot(self, pk: int) -> tuple[int, int]:
-        bucket = pk // SLICE
-        if bucket not in self.floors:
-            self.floors[bucket] = np.full(SLICE, np.inf)
-            self.attributes[bucket] = np.zeros((2, SLICE), dtype=np.int64)
-        return bucket, pk - bucket * SLICE
+    def _grow(self, slices: int) -> None:
+        size = slices * SLICE
+        floors, attributes = np.full(size, np.inf), np.zeros((2, size), dtype=np.int64)
+        if hasattr(self, "floors"):
+            floors[: len(self.floors)] = self.floors
+            attributes[:, : self.attributes.shape[1]] = self.attributes
+        self.floors, self.attributes = floors, attributes
+
+    def _slot(self, pk: int) -> int:
+        if pk >= len(self.floors):
+            self._grow(pk // SLICE + 1)
+        self.changed.add(pk // SLICE)
+        return pk
 
     def floor(self, pk: int) -> float:
-        bucket, slot = self._slot(pk)
-        return float(self.floors[bucket][slot])
+        return float(self.floors[pk]) if pk < len(self.floors) else np.inf
 
     def set_floor(self, pk: int, value: float) -> None:
-        bucket, slot = self._slot(pk)
-        self.floors[bucket][slot] = value
-        self.changed.add(bucket)
+        self.floors[self._slot(pk)] = value
 
     def set_attributes(self, pk: int, language: int, difficulty: int) -> None:
-        bucket, slot = self._slot(pk)
-        self.attributes[bucket][:, slot] = (language, difficulty)
-        self.changed.add(bucket)
+        self.attributes[:, self._slot(pk)] = (language, difficulty)
 
     def lookup(self, pks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Floors, language codes and difficulty codes of these ids."""
-        floors, languages, difficulties = (
-            np.full(len(pks), np.inf),
-            np.zeros(len(pks), np.int64),
-            np.zeros(len(pks), np.int64),
-        )
-        buckets = pks // SLICE
-        for bucket in np.unique(buckets).tolist():
-            if bucket in self.floors:
-                mine = buckets == bucket
-                slots = pks[mine] - bucket * SLICE
-                floors[mine] = self.floors[bucket][slots]
-                languages[mine] = self.attributes[bucket][0, slots]
-                difficulties[mine] = self.attributes[bucket][1, slots]
-        return floors, languages, difficulties
+        if len(pks) and pks.max() >= len(self.floors):
+            self._grow(int(pks.max()) // SLICE + 1)
+        return self.floors[pks], self.attributes[0, pks], self.attributes[1, pks]
 
     def save(self) -> None:
-        _update(
-            SimilarState,
-            ("floors", "attributes"),
-            [
-                (bucket, self.floors[bucket].tobytes(), self.attributes[bucket].astype(np.int32).tobytes())
-                for bucket in sorted(self.changed)
-            ],
-            insert_missing=True,
-        )
+        rows = []
+        for bucket in sorted(self.changed):
+            start = bucket * SLICE
+            codes = self.attributes[:, start : start + SLICE].astype(np.int32)
+            rows.append((bucket, self.floors[start : start + SLICE].tobytes(), codes.tobytes()))
+        _update(SimilarState, ("floors", "attributes"), rows, insert_missing=True)
 
 
 # -- incremental refresh -----------------------------------------------------------------------------
@@ -764,6 +752,9 @@ class _Refresh:
         """An article's DEPTH best among every live article it shares a term with; its floor."""
         mine = live & (candidates != pk)
         candidates, scores = candidates[mine], scores[mine]
+        if len(scores) > DEPTH + 1:  # only those at least as good as the (DEPTH + 1)-th, ties included
+            cut = -np.partition(-scores, DEPTH)[DEPTH]
+            candidates, scores = candidates[scores >= cut], scores[scores >= cut]
         order = np.lexsort((candidates, -scores))[: DEPTH + 1]
         own = list(zip(scores[order].astype(np.int64).tolist(), candidates[order].tolist(), strict=True))
         self.state.set_floor(pk, OPEN if len(own) <= DEPTH else own[DEPTH - 1][0] / UNIT)
@@ -833,12 +824,11 @@ class _Refresh:
         if not ids:
             return (np.zeros(0, np.int64), np.zeros(0, bool)), np.zeros(0)
         ids, points, weights = np.concatenate(ids), np.concatenate(points), np.concatenate(weights)
-        unique, inverse = np.unique(ids, return_inverse=True)
-        cosines = np.bincount(
-            inverse, weights=(np.abs(points) * weights).astype(np.float64), minlength=len(unique)
-        )
-        live = np.zeros(len(unique), dtype=bool)
-        live[inverse] = points > 0
+        cosines = np.bincount(ids, weights=(np.abs(points) * weights).astype(np.float64))
+        live = np.zeros(len(cosines), dtype=bool)
+        live[ids] = points > 0
+        unique = np.flatnonzero(cosines > 0)
+        cosines, live = cosines[unique], live[unique]
         return (unique, live), cosines
 
     def _write(self, lists: dict[int, list[tuple[int, int]]]) -> None:
