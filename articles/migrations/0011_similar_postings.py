@@ -5,6 +5,12 @@ from django.db import migrations, models
 from articles.migration_ops import uncompressed
 
 
+def forget_the_old_weights(apps, schema_editor):
+    """The IDF table of the engine before left common terms out and has no postings: without it,
+    the next refresh rebuilds (or run ``manage.py rebuild_similar`` after migrating)."""
+    apps.get_model("articles", "SimilarityIndex").objects.all().delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -46,4 +52,5 @@ class Migration(migrations.Migration):
         ),
         uncompressed("articles_similarposting", ["data"]),
         uncompressed("articles_similarstate", ["floors", "attributes"]),
+        migrations.RunPython(forget_the_old_weights, migrations.RunPython.noop),
     ]

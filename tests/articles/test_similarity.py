@@ -138,12 +138,15 @@ def test_archiving_and_publishing_refresh_the_lists(
 ):
     article = handcrafted["bundles"][1]
     assert SimilarArticle.objects.filter(neighbour=article).exists()
+    index = SimilarityIndex.current().pk
     with django_capture_on_commit_callbacks(execute=True):
         services.article_archive(article=article, user=reviewer, note="gone")
     assert not SimilarArticle.objects.filter(neighbour=article).exists()
     with django_capture_on_commit_callbacks(execute=True):
         services.article_publish(article=article, user=reviewer, note="back")
     assert SimilarArticle.objects.filter(neighbour=article).exists()
+    # Even a corpus of twelve articles is refreshed, not rebuilt: the weights are the same.
+    assert SimilarityIndex.current().pk == index
 
 
 def test_incremental_refresh_matches_a_full_rebuild(handcrafted, monkeypatch):
