@@ -280,10 +280,13 @@ def _quantised(base, idf: np.ndarray):
     products and sums are exact, so the sparse products give the scores a refresh gives."""
     matrix = base.tocsr()
     data = matrix.data * idf[matrix.indices]
-    squares = (data * data).tolist()
+    squares = data * data
     bounds = matrix.indptr.tolist()
     norms = np.array(
-        [math.sqrt(math.fsum(squares[start:end])) for start, end in zip(bounds, bounds[1:], strict=False)]
+        [
+            math.sqrt(math.fsum(squares[start:end].tolist()))
+            for start, end in zip(bounds, bounds[1:], strict=False)
+        ]
     )
     spread = np.repeat(norms, np.diff(matrix.indptr))
     points = np.rint(data / np.where(spread > 0, spread, 1.0) * SCALE)
@@ -541,16 +544,18 @@ def _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, f
         states.append((bucket, bucket_floors.tobytes(), attributes.tobytes()))
     bulk_insert_rows(SimilarState, ("bucket", "floors", "attributes"), states)
     base = base.tocsr()
-    bounds = base.indptr.tolist()
-    indices = base.indices.tolist()
-    bulk_insert_rows(
-        SimilarVector,
-        ("article_id", "terms"),
-        [
-            (pk, "\n".join(sorted(terms[col] for col in indices[start:end])))
-            for pk, start, end in zip(ids.tolist(), bounds, bounds[1:], strict=False)
-        ],
-    )
+    for first in range(0, len(ids), 10_000):  # in chunks: the terms of every article are large
+        bounds = base.indptr[first : first + 10_001].tolist()
+        bulk_insert_rows(
+            SimilarVector,
+            ("article_id", "terms"),
+            [
+                (pk, "\n".join(sorted(terms[col] for col in base.indices[start:end].tolist())))
+                for pk, start, end in zip(
+                    ids[first : first + 10_000].tolist(), bounds, bounds[1:], strict=False
+                )
+            ],
+        )
 
 
 class _State:
