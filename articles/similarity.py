@@ -449,12 +449,19 @@ def _block_top(rows_matrix, block: _Block):
     suspect = np.flatnonzero((counts == top_n) & (at_cut >= 2)).tolist()
     if suspect:
         redo = np.isin(rows, suspect)
-        full = (rows_matrix[suspect] @ block.transposed).tocoo()
-        keep = full.data > 0
-        rows = np.concatenate([rows[~redo], np.array(suspect)[full.row[keep]]])
-        targets = np.concatenate([targets[~redo], full.col[keep].astype(np.int64)])
-        cosines = np.concatenate([cosines[~redo], full.data[keep]])
-    return rows, block.rows[targets], cosines
+        full = sparse.csr_matrix(rows_matrix[suspect] @ block.transposed)
+        extra_rows, extra_targets, extra_cosines = [rows[~redo]], [targets[~redo]], [cosines[~redo]]
+        for position, row in enumerate(suspect):
+            start, end = full.indptr[position], full.indptr[position + 1]
+            values, columns = full.data[start:end], full.indices[start:end]
+            if len(values) > DEPTH + 1:  # the DEPTH + 1 best, and every cosine equal to the last
+                cut = np.partition(values, len(values) - DEPTH - 1)[len(values) - DEPTH - 1]
+                values, columns = values[values >= cut], columns[values >= cut]
+            extra_rows.append(np.full(len(values), row, dtype=np.int64))
+            extra_targets.append(columns.astype(np.int64))
+            extra_cosines.append(values)
+        rows, targets, cosines = (np.concatenate(part) for part in (extra_rows, extra_targets, extra_cosines))
+    return rows.astype(np.int32), block.rows[targets].astype(np.int32), cosines
 
 
 def _threads() -> int | None:
