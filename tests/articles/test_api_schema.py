@@ -10,11 +10,22 @@ How the runs are set up:
   no longer has fails a precondition on the server's state, as 409 does on the article's state),
   and for ``POST /api/imports/`` 400: the page-text format (docs/page-format.md) is more than a
   schema can say, so a well-formed text/plain body may still be a document the importer refuses.
+  Some checks are on but find nothing to act on in these runs, by the API's nature:
+  ``missing_required_header`` (no operation requires a header: If-Match is optional, credentials
+  are security schemes, which ``ignored_auth`` probes), ``use_after_free`` (nothing is deleted),
+  ``ensure_resource_availability`` (it follows links between calls, which only schemathesis'
+  stateful runs make) and ``object_level_authorization`` (no object belongs to one user: every
+  staff member sees every article, and it needs several identities to compare).
 * Two clients: anonymous, and a staff member of the Reviewers group (allowed every workflow action)
-  sending a token. Both run over every operation.
-* The database holds articles in every workflow state (``api_data``) and half the generated
-  requests are pointed at one of them (``aim_at_real_data``), so the actions succeed and the
-  success answers are checked too, not only the 404s of random slugs.
+  sending a token. Both run over every operation, twice: generated data (fuzzing), and
+  schemathesis' deterministic coverage cases (each parameter missing, of the wrong type, out of
+  range; undeclared methods, whose answers ``unsupported_method`` checks; wrong media types),
+  which it only makes in tests that draw no data of their own.
+* The database holds articles in every workflow state (``api_data``). Half the generated requests
+  are pointed at one of them (``aim_at_real_data``: a real slug, the ETag just read for If-Match,
+  a rollback target, a real document to import), and every coverage case with a valid slug names
+  an article its operation can act on, so the actions succeed and their success answers are
+  checked too, not only the 404s of random slugs.
 * Each test is one operation and runs in one pytest-django transaction; every generated example
   runs in a savepoint rolled back afterwards, so each starts from the same articles whatever the
   one before did (published, archived...). The application runs in the test's thread, on its
