@@ -719,8 +719,10 @@ class _Refresh:
             if floor == OPEN:
                 merged = _order(kept + entering[owner])
             else:
+                # Outside the list nothing is better than its last entry (the cut); a touched
+                # article that was that entry and scores the same stays.
                 cut = (-round(floor * UNIT), rows[-1][1] if rows else 0)
-                merged = _order(kept + [entry for entry in entering[owner] if (-entry[0], entry[1]) < cut])
+                merged = _order(kept + [entry for entry in entering[owner] if (-entry[0], entry[1]) <= cut])
                 if len(merged) < NEIGHBOURS:
                     recompute.append(owner)
                     continue

@@ -328,7 +328,7 @@ def test_a_bulk_change_refreshes_once_at_the_end(handcrafted, reviewer, django_c
     assert stored_lists() == refreshed
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monkeypatch):
     """Publishing several articles from the review queue: one refresh for them all, and the
     lists it leaves are a rebuild's."""
