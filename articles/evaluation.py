@@ -90,6 +90,50 @@ def _exact_top(matrix, ids, live_mask, k: int, bonus: Callable | None = None) ->
     return lists
 
 
+def _top_by_products(matrix, ids, live_mask, k: int) -> dict[int, list[int]]:
+    """The same lists as _exact_top without a bonus, faster: each row's k + 2 best products in
+    compiled code; rows whose cut fell on equal scores are ranked again by _exact_top."""
+    from sparse_dot_topn import sp_matmul_topn
+
+    live_rows = np.flatnonzero(live_mask)
+    live_t = sparse.csr_matrix(matrix[live_rows].T)
+    lists: dict[int, list[int]] = {}
+    again = []
+    for start in range(0, matrix.shape[0], 2000):
+        block = np.arange(start, min(start + 2000, matrix.shape[0]))
+        product = sp_matmul_topn(
+            matrix[block], live_t, top_n=k + 2, threshold=0.0, n_threads=similarity._threads()
+        )
+        for position, row in enumerate(block.tolist()):
+            begin, end = product.indptr[position], product.indptr[position + 1]
+            targets = live_rows[product.indices[begin:end]]
+            values = np.round(product.data[begin:end], 6)
+            mine = targets != row
+            targets, values = targets[mine], values[mine]
+            order = np.lexsort((ids[targets], -values))
+            if end - begin == k + 2 and len(order) > k and values[order[k - 1]] == values.min():
+                again.append(row)  # equal scores at the cut: some left out may have lower ids
+                continue
+            lists[int(ids[row])] = ids[targets[order[:k]]].tolist()
+    if again:
+        lists.update(_exact_top_rows(matrix, ids, live_mask, k, np.array(again)))
+    return lists
+
+
+def _exact_top_rows(matrix, ids, live_mask, k: int, rows: np.ndarray) -> dict[int, list[int]]:
+    """_exact_top for some rows only."""
+    live_rows = np.flatnonzero(live_mask)
+    live_t = matrix[live_rows].T.tocsr()
+    lists = {}
+    for row in rows.tolist():
+        scores = np.round((matrix[[row]] @ live_t).toarray().ravel(), 6)
+        scores[live_rows == row] = -np.inf
+        candidates = np.flatnonzero(scores > 0)
+        order = np.lexsort((ids[live_rows[candidates]], -scores[candidates]))[:k]
+        lists[int(ids[row])] = ids[live_rows[candidates[order]]].tolist()
+    return lists
+
+
 def _normalised(matrix):
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
@@ -121,7 +165,7 @@ def ranked_by(method: str, k: int = 5) -> dict[int, list[int]]:
         )
 
     if method == "idf_cosine":  # the plain baseline: every term weighs 1 x its IDF, no cap, no bonus
-        return _exact_top(_normalised(binary.multiply(idf).tocsr()), ids, live_mask, k)
+        return _top_by_products(_normalised(binary.multiply(idf).tocsr()), ids, live_mask, k)
     if method == "capped":  # the engine before: base weights x IDF, common terms left out, bonuses
         cap = max(20, min(0.05 * live_mask.sum(), 1500))
         return _exact_top(
