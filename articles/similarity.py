@@ -596,10 +596,12 @@ class _State:
         return float(self.floors[pk]) if pk < len(self.floors) else np.inf
 
     def set_floor(self, pk: int, value: float) -> None:
-        self.floors[self._slot(pk)] = value
+        slot = self._slot(pk)  # first: it may grow the arrays, which the assignment must see
+        self.floors[slot] = value
 
     def set_attributes(self, pk: int, language: int, difficulty: int) -> None:
-        self.attributes[:, self._slot(pk)] = (language, difficulty)
+        slot = self._slot(pk)  # first: it may grow the arrays, which the assignment must see
+        self.attributes[:, slot] = (language, difficulty)
 
     def lookup(self, pks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Floors, language codes and difficulty codes of these ids."""
@@ -735,7 +737,8 @@ class _Refresh:
         if recompute:
             self._recompute(recompute, lists)
         if any(feature.live for feature in self.features.values()):
-            # A new live article changes the newest ones, which short lists are topped up with.
+            # A new live article changes the newest ones, which short lists are topped up with:
+            # those topped up already, and those still empty (made while no other was live).
             topped_up = SimilarArticle.objects.filter(score=0).values("article_id")
             for article_id, neighbour_id, score in (
                 SimilarArticle.objects.filter(article_id__in=topped_up)
@@ -746,7 +749,23 @@ class _Refresh:
                 found = lists.setdefault(article_id, [])
                 if score > 0:
                     found.append((round(score * UNIT), neighbour_id))
+            for owner in self._empty_lists(set(lists) | self.touched):
+                lists[owner] = []
         self._write(lists)
+
+    def _empty_lists(self, known: set[int]) -> list[int]:
+        """Open lists (every live article scoring above zero is in them) that hold no row at
+        all: made while no other article was live, so no fallback could top them up."""
+        open_owners = set(np.flatnonzero(self.state.floors == OPEN).tolist()) - known
+        if not open_owners:
+            return []
+        holding = set(
+            SimilarArticle.objects.filter(article_id__in=open_owners)
+            .order_by()
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+        return sorted(open_owners - holding)
 
     def _recompute(self, owners: list[int], lists) -> None:
         """Lists that lost too many of their entries: scored again against every article."""

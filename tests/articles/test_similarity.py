@@ -358,3 +358,19 @@ def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monk
     refreshed = stored_lists()
     similarity.rebuild_all(keep_weights=True)
     assert stored_lists() == refreshed
+
+
+def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):
+    """Setting a floor or the attributes of an id beyond the arrays grows them first, so the
+    value lands in the grown arrays (an id at a slice boundary used to raise IndexError)."""
+    import numpy as np
+
+    from articles.similarity import SLICE, _State
+
+    state = _State()
+    for pk in (SLICE, 3 * SLICE, 3 * SLICE + 7):
+        state.set_floor(pk, 0.25)
+        state.set_attributes(pk + 1, 3, 4)
+        assert state.floor(pk) == 0.25
+        floors, languages, difficulties = state.lookup(np.array([pk + 1]))
+        assert (languages[0], difficulties[0]) == (3, 4)
