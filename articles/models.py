@@ -397,6 +397,9 @@ class SimilarPosting(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["term", "bucket"], name="similarposting_unique")]
 
+    def __str__(self):
+        return f"{self.term!r} in bucket {self.bucket}"
+
 
 class SimilarState(models.Model):
     """Per bucket of article ids: each list's floor (the score an article must beat to enter it)
@@ -406,12 +409,18 @@ class SimilarState(models.Model):
     floors = models.BinaryField()
     attributes = models.BinaryField()
 
+    def __str__(self):
+        return f"similar-posts state of bucket {self.bucket}"
+
 
 class SimilarVector(models.Model):
     """The terms an article was last indexed with, so a refresh knows which postings to patch."""
 
     article_id = models.BigIntegerField(primary_key=True)
     terms = models.TextField()
+
+    def __str__(self):
+        return f"terms of article {self.article_id}"
 
 
 class ContentGeneration(models.Model):
