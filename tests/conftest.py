@@ -83,6 +83,25 @@ def admin_form_data(client, url: str) -> dict:
     return data
 
 
+def import_variant(number: int, title: str, *, series: str, text: str | None = None, **replacements):
+    """Import a variant of the sample as a new article: reference ``anp-ref-<number>-<series>``
+    (each test module its own series), ``title`` as its first line, each ``old=new`` replaced."""
+    from articles.models import Article
+    from releases.importing import import_document
+
+    text = (text or SAMPLE_PATH.read_text(encoding="utf-8")).replace(
+        "anp-ref-035445-8950", f"anp-ref-{number:06d}-{series}"
+    )
+    lines = text.split("\n")
+    lines[0] = title
+    text = "\n".join(lines)
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    result = import_document(text.encode(), path=f"{number}.txt")
+    assert result.outcome == "created", result.errors
+    return Article.objects.get(pk=result.article_id)
+
+
 @pytest.fixture
 def sample_text() -> str:
     return SAMPLE_PATH.read_text(encoding="utf-8")

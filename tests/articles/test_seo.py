@@ -19,6 +19,7 @@ from articles.models import Article
 from releases import services
 from releases.importing import import_document
 from releases.models import Release, Revision
+from tests.conftest import import_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -91,15 +92,8 @@ def head_of(client, url: str, **extra) -> Head:
 
 
 def variant(sample_text: str, number: int, title: str | None = None, **replacements) -> Article:
-    text = sample_text.replace("anp-ref-035445-8950", f"anp-ref-{number:06d}-0003")
-    lines = text.split("\n")
-    lines[0] = title or f"variant {number} of the rollback checklist"
-    text = "\n".join(lines)
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    result = import_document(text.encode(), path=f"v{number}.txt")
-    assert result.outcome == "created", result.errors
-    return Article.objects.get(pk=result.article_id)
+    title = title or f"variant {number} of the rollback checklist"
+    return import_variant(number, title, series="0003", text=sample_text, **replacements)
 
 
 # -- titles --------------------------------------------------------------------------------------

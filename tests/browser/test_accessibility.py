@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from articles.models import Article
 from releases import services
 from releases.importing import import_document
+from tests.conftest import import_variant as shared_import_variant
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -63,15 +64,7 @@ def assert_accessible(page: Page, urls: list[str]) -> None:
 
 
 def import_variant(number: int, title: str, **replacements) -> Article:
-    text = SAMPLE.replace("anp-ref-035445-8950", f"anp-ref-{number:06d}-0002")
-    lines = text.split("\n")
-    lines[0] = title
-    text = "\n".join(lines)
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    result = import_document(text.encode(), path=f"{number}.txt")
-    assert result.outcome == "created", result.errors
-    return Article.objects.get(pk=result.article_id)
+    return shared_import_variant(number, title, series="0002", **replacements)
 
 
 def test_the_axe_check_finds_a_planted_violation(page: Page):

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from articles.models import Article
 from releases.importing import import_document
+from tests.conftest import import_variant as shared_import_variant
 
 SAMPLE = (
     Path(__file__).resolve().parents[2] / "articles/fixtures/samples/anp-ref-035445-8950.txt"
@@ -15,15 +16,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
 def import_variant(number: int, title: str, **replacements) -> Article:
-    text = SAMPLE.replace("anp-ref-035445-8950", f"anp-ref-{number:06d}-0001")
-    lines = text.split("\n")
-    lines[0] = title
-    text = "\n".join(lines)
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    result = import_document(text.encode(), path=f"{number}.txt")
-    assert result.outcome == "created", result.errors
-    return Article.objects.get(pk=result.article_id)
+    return shared_import_variant(number, title, series="0001", **replacements)
 
 
 def test_reader_follows_an_article_its_meta_box_similar_posts_a_tag_and_search(page: Page):
