@@ -10,7 +10,6 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -175,7 +174,7 @@ class WaitingFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         view = self.value()
         if view == "waiting":
-            return queryset.filter(waiting_for(request.user) | Q(conflict=True))
+            return queryset.filter(waiting_for(request.user))
         if view == "conflict":
             return queryset.filter(conflict=True)
         if view == "scheduled":

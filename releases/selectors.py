@@ -54,12 +54,8 @@ def review_queue():
         article=OuterRef("pk"), state=ScheduleState.WAITING, action="publish"
     ).values("due_at")
     return (
-        Article.objects.filter(
-            Q(release__pending_revision__isnull=False) | Q(release__conflict_revision__isnull=False)
-        )
+        pending_work()
         .annotate(
-            review_state=Coalesce(NullIf("release__review_state", Value("")), "state"),
-            conflict=Q(release__conflict_revision__isnull=False),
             live_version=F("release__live_revision__version"),
             pending_number=F("release__pending_revision__number"),
             pending_version=F("release__pending_revision__version"),
@@ -74,12 +70,25 @@ def review_queue():
     )
 
 
+def pending_work():
+    """Articles with work waiting for review or an import conflict, with ``review_state`` (of
+    the pending work, else of the article) and ``conflict``: what the queue and its counts
+    filter on, without the inbox's columns."""
+    return Article.objects.filter(
+        Q(release__pending_revision__isnull=False) | Q(release__conflict_revision__isnull=False)
+    ).annotate(
+        review_state=Coalesce(NullIf("release__review_state", Value("")), "state"),
+        conflict=Q(release__conflict_revision__isnull=False),
+    )
+
+
 def waiting_for(user) -> Q:
-    """What waits for ``user``: work in review, and approved work for those who may publish."""
+    """What waits for ``user`` (over ``pending_work()``): work in review, approved work for those
+    who may publish, and import conflicts."""
     states = [ReviewState.IN_REVIEW]
     if user.has_perm("releases.publish_article"):
         states.append(ReviewState.REVIEWED)
-    return Q(review_state__in=states)
+    return Q(review_state__in=states) | Q(conflict=True)
 
 
 def review_due(today: dt.date | None = None):
@@ -99,14 +108,14 @@ def review_due(today: dt.date | None = None):
 
 def desk_counts(user) -> dict[str, int]:
     """How much waits in each part of the desk, for the admin index: two queries."""
-    queue = review_queue().order_by()
+    queue = pending_work()
     counts = queue.aggregate(
         in_review=Count("pk", filter=Q(release__review_state=ReviewState.IN_REVIEW)),
         approved=Count("pk", filter=Q(release__review_state=ReviewState.REVIEWED)),
         changes_requested=Count("pk", filter=Q(release__review_state=ReviewState.CHANGES_REQUESTED)),
         drafts=Count("pk", filter=Q(release__review_state=ReviewState.DRAFT)),
         conflicts=Count("pk", filter=Q(release__conflict_revision__isnull=False)),
-        waiting=Count("pk", filter=waiting_for(user) & Q(release__pending_revision__isnull=False)),
+        waiting=Count("pk", filter=waiting_for(user)),
     )
     counts["review_due"] = review_due().count()
     return counts

@@ -417,3 +417,23 @@ def test_the_inbox_and_change_page_query_counts_do_not_grow_with_rows(
         response = client.get(change_url(article))
     assert response.status_code == 200 and url
     assert Revision.objects.filter(article=article).count() > 5
+
+
+def test_the_index_count_waiting_for_you_is_the_inbox(sample_article, editor, sample_text, reviewer, client):
+    """One definition of 'waiting for me' (work in review, approved work, conflicts) serves the
+    index's count and the inbox it links to: an import conflicting with a draft waits too."""
+    edit(sample_article, editor)
+    newer = sample_text.replace("version: 1.5.4", "version: 1.6.0").replace(
+        "difficultyadvanced", "difficultyintermediate"
+    )
+    assert import_documents([Source("newer.txt", newer.encode())]).counts["updated"] == 1
+    assert Release.objects.get(article_id=sample_article.pk).conflict_revision_id is not None
+    other = sample_text.replace("anp-ref-035445-8950", "anp-ref-000777-0000").replace(
+        "production checklist", "conflict-free checklist", 1
+    )
+    import_documents([Source("other.txt", other.encode())])
+    client.force_login(reviewer)
+    index = client.get(reverse("admin:index")).content.decode()
+    count = int(re.search(r"<strong>(\d+)</strong> articles? waiting for you", index).group(1))
+    titles, _ = _queue_rows(client)
+    assert count == len(titles) == 1
