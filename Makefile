@@ -51,10 +51,12 @@ run: $(VENV)/.installed var/secret_key
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-dev
 	mkdir -p var
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	scripts/ensure-chromium
