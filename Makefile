@@ -77,6 +77,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/report.py
 
 bench-quick: $(VENV)/.installed-dev
@@ -84,6 +85,7 @@ bench-quick: $(VENV)/.installed-dev
 		--database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) $(BENCH_QUICK_HTTP_ARGS)
+	$(BIN)/python bench/bench_parse.py --count 500 --rounds 5
 	$(BIN)/python bench/report.py
 
 clean:

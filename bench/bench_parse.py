@@ -1,0 +1,141 @@
+"""Parse speed: documents per second of ``articles.parsing.parse_page``, no database.
+
+    python bench/bench_parse.py                          # the working tree's parser
+    python bench/bench_parse.py --baseline HEAD~1        # and the parser of a commit, interleaved
+
+Parses the sample article and ``--count`` synthesized documents (``articles.synthesis``, shape
+``--shape``), all of them once per round, for ``--rounds`` rounds, and reports the median rate.
+With ``--baseline REF`` the parser as it was at that commit (``articles/parsing.py`` or the
+``articles/parsing/`` package) is loaded beside the current one and the rounds alternate between
+the two, so both see the same machine load. Both parsers must agree on every document. Prints a
+JSON object and writes it to bench/results/parse.json.
+"""
+
+import argparse
+import datetime
+import gc
+import importlib.util
+import io
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SAMPLE = ROOT / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
+
+sys.path.insert(0, str(ROOT))
+
+
+def git(*args: str) -> bytes:
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True).stdout
+
+
+def load_baseline(ref: str, into: Path):
+    """The parser of commit ``ref`` as a module of its own (it imports nothing of the project)."""
+    archive = git("archive", "--format=tar", ref, "articles/")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith("articles/parsing")]
+        if not members:
+            raise SystemExit(f"{ref} has no articles/parsing.py or articles/parsing/")
+        tar.extractall(into, members=members, filter="data")
+    package = into / "articles" / "parsing"
+    if package.is_dir():
+        spec = importlib.util.spec_from_file_location(
+            "baseline_parsing", package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location("baseline_parsing", into / "articles" / "parsing.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def documents(count: int, shape: str) -> list[str]:
+    from articles.synthesis import synthesize
+
+    return [
+        SAMPLE.read_text(encoding="utf-8"),
+        *(doc.text for doc in synthesize(count, seed=2026, difficulty=shape)),
+    ]
+
+
+def one_round(parse_page, docs: list[str]) -> float:
+    """Documents per second of one pass over ``docs`` (a full collection first, so none is owed)."""
+    gc.collect()
+    start = time.perf_counter()
+    for text in docs:
+        parse_page(text)
+    return len(docs) / (time.perf_counter() - start)
+
+
+def outcome(result) -> tuple:
+    page = result.page
+    return (
+        [p.as_dict() for p in result.errors],
+        [p.as_dict() for p in result.warnings],
+        None if page is None else (page.title, page.body_text, [b.as_dict() for b in page.body], page.extra),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=3000, help="Synthesized documents besides the sample.")
+    parser.add_argument("--shape", default="combination", help="The synthesizer's shape of documents.")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--baseline", metavar="REF", help="Also time the parser of this commit, interleaved.")
+    parser.add_argument("--out", type=Path, default=RESULTS / "parse.json")
+    args = parser.parse_args()
+
+    from articles.parsing import parse_page
+
+    docs = documents(args.count, args.shape)
+    parsers = {"current": parse_page}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.baseline:
+            parsers["baseline"] = load_baseline(args.baseline, Path(tmp)).parse_page
+            for text in docs:
+                assert outcome(parse_page(text)) == outcome(parsers["baseline"](text)), text[:80]
+        for parse in parsers.values():  # warm up
+            one_round(parse, docs[: max(1, len(docs) // 10)])
+        rates: dict[str, list[float]] = {name: [] for name in parsers}
+        for _ in range(args.rounds):
+            for name, parse in parsers.items():
+                rates[name].append(one_round(parse, docs))
+
+    median = {name: round(statistics.median(values)) for name, values in rates.items()}
+    result = {
+        "sha": git("rev-parse", "HEAD").decode().strip(),
+        "dirty": bool(git("status", "--porcelain", "--", "articles/parsing", "articles/parsing.py").strip()),
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "documents": len(docs),
+        "shape": args.shape,
+        "rounds": args.rounds,
+        "docs_per_second_median": median["current"],
+        "docs_per_second_rounds": [round(value) for value in rates["current"]],
+    }
+    if args.baseline:
+        result["baseline"] = {
+            "ref": args.baseline,
+            "sha": git("rev-parse", args.baseline).decode().strip(),
+            "docs_per_second_median": median["baseline"],
+            "docs_per_second_rounds": [round(value) for value in rates["baseline"]],
+        }
+        result["current_vs_baseline"] = round(median["current"] / median["baseline"], 3)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
