@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag
-from articles.parsing import MAX_DOCUMENT_BYTES, MAX_LINE_CHARS
+from articles.parsing import MAX_DOCUMENT_BYTES, MAX_ERRORS, MAX_LINE_CHARS
 from releases import importing
 from releases.importing import OUTCOMES, Importer, Source, import_document
 from releases.models import AuditEvent, Revision
@@ -390,6 +390,27 @@ def dry_import_seconds(data: bytes) -> tuple[float, list]:
     return timed(dry_import)
 
 
+def assert_refused_for_control_characters(data: bytes, result) -> None:
+    """Every grown line holds U+0001: the document fails, one error per such line from the first
+    (at its line and column), until the list of errors is full."""
+    lines = data.split(b"\n")
+    bad = [number for number, line in enumerate(lines, start=1) if b"\x01" in line]
+    assert len(bad) > MAX_ERRORS
+    assert result.outcome == "failed"
+    assert_well_formed_failure(result, "big.txt")
+    listed, last = result.errors[:-1], result.errors[-1]
+    assert len(listed) == MAX_ERRORS - 1
+    assert [error["line"] for error in listed] == bad[: MAX_ERRORS - 1]
+    for error in listed:
+        column = lines[error["line"] - 1].index(b"\x01") + 1
+        assert error["field"] == "document"
+        assert error["message"] == (
+            f"binary or control characters are not allowed (U+0001 at column {column})"
+        )
+    assert (last["line"], last["field"]) == (None, "document")
+    assert "too many errors" in last["message"]
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_import_time_grows_linearly_up_to_the_size_limit(shape):
     """A document four times as large takes about four times as long (allowing for noise),
@@ -399,7 +420,11 @@ def test_import_time_grows_linearly_up_to_the_size_limit(shape):
     assert 3.5 < len(large) / len(small) < 4.5
     small_seconds, small_results = dry_import_seconds(small)
     large_seconds, large_results = dry_import_seconds(large)
-    assert small_results[0].outcome == large_results[0].outcome != "failed" or shape == "control-characters"
+    if shape == "control-characters":
+        for data, results in ((small, small_results), (large, large_results)):
+            assert_refused_for_control_characters(data, results[0])
+    else:
+        assert small_results[0].outcome == large_results[0].outcome != "failed"
     for result in (*small_results, *large_results):
         assert result.outcome in OUTCOMES
         if result.outcome == "failed":

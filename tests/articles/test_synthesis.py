@@ -14,6 +14,7 @@ from collections import Counter
 
 import pytest
 
+from articles.parsing import parse_page
 from articles.synthesis import (
     CLUSTERS,
     COMBINATIONS,
@@ -393,16 +394,8 @@ def test_hard_documents_are_noisier(normal_docs, hard_docs):
 # --------------------------------------------------------------------------- the project's parser
 
 
-def _parse_page():
-    parsing = pytest.importorskip("articles.parsing")
-    if not hasattr(parsing, "parse_page"):
-        pytest.skip("articles.parsing has no parse_page yet")
-    return parsing.parse_page
-
-
 @pytest.mark.parametrize("difficulty", ["normal", "hard"])
 def test_the_parser_accepts_synthesized_documents(difficulty):
-    parse_page = _parse_page()
     for document in synthesize(300, seed=21, difficulty=difficulty):
         result = parse_page(document.text)
         assert result.ok, (document.reference, result.errors)
@@ -411,7 +404,6 @@ def test_the_parser_accepts_synthesized_documents(difficulty):
 
 @pytest.mark.parametrize("difficulty", ["normal", "hard"])
 def test_the_parser_reads_the_intended_body_blocks(difficulty):
-    parse_page = _parse_page()
     for document in synthesize(300, seed=21, difficulty=difficulty):
         page = parse_page(document.text).page
         kinds = Counter(block.kind for block in page.body)
@@ -485,7 +477,6 @@ def test_noisy_documents_are_blurred_and_sites_have_their_house_style(shaped_doc
 def test_every_shape_is_deterministic_and_parses(shape):
     first = list(synthesize(40, seed=3, difficulty=shape))
     assert first == list(synthesize(40, seed=3, difficulty=shape))
-    parse_page = _parse_page()
     for document in first:
         result = parse_page(document.text)
         assert result.ok and not result.warnings, (document.reference, result.errors, result.warnings)
