@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from common import production_env
+from common import production_env, provenance, results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
-RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 
 
@@ -75,6 +74,7 @@ def main() -> None:
     run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
 
     results = {
+        **provenance(),
         "count": args.count,
         "shape": args.shape,
         "cpu_count": os.cpu_count(),
@@ -105,8 +105,8 @@ def main() -> None:
 
     if not args.keep_db:
         psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "import.json").write_text(json.dumps(results, indent=2) + "\n")
+    results["finished_at"] = provenance()["measured_at"]
+    (results_dir() / "import.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

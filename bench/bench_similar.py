@@ -19,7 +19,7 @@ import sys
 import time
 
 from bench_import import PYTHON, ROOT, run
-from common import production_env
+from common import production_env, provenance, results_dir
 
 sys.path.insert(0, str(ROOT))
 
@@ -42,6 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     env = production_env(args.host, args.database)
     os.environ.update(env)
+    measured = provenance()
     rebuild_seconds, rebuild_rss_mb, _ = run([PYTHON, "manage.py", "rebuild_similar"], env)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -60,7 +61,8 @@ def main() -> None:
     rng = random.Random(7)
     spare = args.count  # replacement documents come from past the corpus's end
     timings: dict[str, list[float]] = {"topic": [], "same topic": []}
-    for number, (_pk, reference, topic) in enumerate(rng.sample(live, min(args.refreshes, len(live)))):
+    changed: dict[str, int] = {"topic": 0, "same topic": 0}
+    for number, (pk, reference, topic) in enumerate(rng.sample(live, min(args.refreshes, len(live)))):
         kind = "topic" if number % 2 == 0 else "same topic"
         while True:
             document = synthesize_document(spare, seed=args.seed, difficulty=args.shape)
@@ -75,8 +77,11 @@ def main() -> None:
         text = _bump(text, number)
         deferral = similarity.deferred()
         deferral.__enter__()
+        before = Article.objects.values("source_digest", "body_text", "topic").get(pk=pk)
         report = import_documents([Source(f"{reference}.txt", text.encode())])
         assert report.counts["updated"] == 1, report
+        _check_changed(pk, before, kind, similarity)
+        changed[kind] += 1
         begin = time.perf_counter()
         deferral.__exit__(None, None, None)
         timings[kind].append((time.perf_counter() - begin) * 1000)
@@ -84,6 +89,8 @@ def main() -> None:
     with CaptureQueriesContext(connection) as queries:
         similarity.neighbours_for([live[0][0]], limit=5)
     results = {
+        **measured,
+        "finished_at": provenance()["measured_at"],
         "articles": Article.objects.count(),
         "live": len(live),
         "shape": args.shape,
@@ -96,11 +103,33 @@ def main() -> None:
         "refresh_ms_median_topic_change": round(statistics.median(timings["topic"]), 1),
         "refresh_ms_median_same_topic": round(statistics.median(timings["same topic"]), 1),
         "similar_block_queries": len(queries),
+        # Each timed refresh followed a change of the live content that the refresh was asked for.
+        "refreshes_verified": changed,
     }
-    out = ROOT / "bench" / "results" / "similar.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = results_dir() / "similar.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def _check_changed(pk: int, before: dict, kind: str, similarity) -> None:
+    """The refresh about to be timed follows a real change: the article is live with the new
+    document's content (its topic another one, or the same with another text) and it is among the
+    articles the deferred refresh will bring up to date."""
+    from articles.models import Article
+
+    after = Article.objects.live().values("source_digest", "body_text", "topic").filter(pk=pk).first()
+    problems = []
+    if after is None:
+        problems.append("the article is no longer live")
+    else:
+        if after["source_digest"] == before["source_digest"] or after["body_text"] == before["body_text"]:
+            problems.append("the live content did not change")
+        if (after["topic"] != before["topic"]) != (kind == "topic"):
+            problems.append(f"the topic went from {before['topic']!r} to {after['topic']!r} ({kind})")
+    if pk not in similarity._deferral.stack[-1]:
+        problems.append("the import asked for no refresh of it")
+    if problems:
+        raise SystemExit(f"bench_similar: article {pk}: " + "; ".join(problems))
 
 
 def _bump(text: str, number: int) -> str:

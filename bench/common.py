@@ -1,7 +1,12 @@
-"""What the benchmark scripts share: the production settings they run the app with."""
+"""What the benchmark scripts share: the production settings they run the app with, where results
+go, and what each result records about the code it measured."""
 
+import datetime as dt
 import os
+import subprocess
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "bench-" + "x" * 60
 
 
@@ -19,4 +24,39 @@ def production_env(
         "DATABASE_URL": f"postgres://postgres@{host}:5432/{database}",
         "LOG_LEVEL": "WARNING",
         **extra,
+    }
+
+
+def results_dir() -> Path:
+    """Where the result files go: ``BENCH_RESULTS`` (relative to the repository), else bench/results.
+    ``make bench-quick`` points it at bench/results/quick so a quick run never overwrites the
+    committed results of ``make bench``."""
+    chosen = Path(os.environ.get("BENCH_RESULTS") or "bench/results")
+    path = chosen if chosen.is_absolute() else ROOT / chosen
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def provenance() -> dict:
+    """The commit a measurement ran on, whether the working tree differed from it (outside the
+    result files themselves, which every run rewrites), and the UTC time, for each results file."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    changed = (
+        None
+        if status is None
+        else [line[3:] for line in status.splitlines() if not line[3:].startswith("bench/results/")]
+    )
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": None if changed is None else bool(changed),
+        "dirty_files": None if changed is None else len(changed),
+        "measured_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
