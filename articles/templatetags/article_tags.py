@@ -1,7 +1,6 @@
 """Template filters of the reader site and the admin."""
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from django import template
 from django.core.files.storage import default_storage
@@ -12,11 +11,15 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from articles.bounded_cache import ByteBoundedCache, digest_key
 from articles.parsing import check_url
 from articles.writing import tag_slug
 
 register = template.Library()
 FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+# Highlighted code blocks, remembered per process: at most 8 MB in all, and no block whose HTML
+# is over 1 MB (a 2 MB document's code highlights to several times its size; it is made again).
+HIGHLIGHTED = ByteBoundedCache(8 * 2**20, max_entry_fraction=1 / 8)
 
 
 @register.filter
@@ -66,9 +69,13 @@ def highlight_code(block) -> str:
     return mark_safe(_highlighted(block.get("text") or "", block.get("language") or "text"))  # noqa: S308
 
 
-@lru_cache(maxsize=4096)
 def _highlighted(text: str, language: str) -> str:
-    """Pygments' HTML for a piece of code, remembered: the same text always gives the same HTML."""
+    """Pygments' HTML for a piece of code, remembered under a digest of the code and language
+    (the same text always gives the same HTML) while it fits in ``HIGHLIGHTED``."""
+    return HIGHLIGHTED.get_or_make(digest_key(language, text), lambda: _highlight(text, language))
+
+
+def _highlight(text: str, language: str) -> str:
     try:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
