@@ -165,11 +165,8 @@ def test_missing_notes_are_400(sample_article, reviewer, action, payload):
 
 def test_anonymous_clients_cannot_act_and_drafts_stay_hidden(sample_article, reviewer):
     anonymous = APIClient()
-    assert anonymous.post(url(sample_article, "archive"), {"note": "x"}, format="json").status_code in (
-        401,
-        403,
-    )
-    assert anonymous.patch(url(sample_article), {"summary": "x"}, format="json").status_code in (401, 403)
+    assert anonymous.post(url(sample_article, "archive"), {"note": "x"}, format="json").status_code == 401
+    assert anonymous.patch(url(sample_article), {"summary": "x"}, format="json").status_code == 401
     client_for(reviewer).post(url(sample_article, "archive"), {"note": "gone"}, format="json")
     assert anonymous.get(url(sample_article)).status_code == 404
     assert client_for(reviewer).get(url(sample_article)).json()["state"] == "archived"
