@@ -4,6 +4,7 @@ Every setting that differs between a laptop, CI and production comes from an env
 variable; nothing here needs editing to deploy. The variables are documented in README.md.
 """
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -172,14 +173,17 @@ STORAGES = {
 
 
 # Caches. CACHE_URL picks the backend: unset for memory local to each process (no server
-# needed; keys carry the content generation, so processes never disagree on what is fresh),
-# redis://host:6379/0 for a cache shared by every app server, file:///path, or dummy://.
+# needed), redis://host:6379/0 for a cache shared by every app server, file:///path, or dummy://.
 def cache_from_url(url: str) -> dict:
     scheme, _, rest = url.partition("://")
     if scheme in ("redis", "rediss"):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     if scheme == "file":
-        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest}
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": rest,
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "3000"))},
+        }
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if scheme == "locmem":
@@ -194,9 +198,21 @@ def cache_from_url(url: str) -> dict:
 
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or "locmem://")}
-# The anonymous read cache (articles/read_cache.py): on unless READ_CACHE=0.
+# The anonymous read cache (articles/read_cache.py): on unless READ_CACHE=0. Its invalidations
+# are keys in the cache itself, so every process that writes (web workers, the importer,
+# publish_scheduled) must share it: CACHE_URL when set, else files under var/ on this machine,
+# apart for each database. READ_CACHE_URL chooses another (locmem:// only for one process).
 READ_CACHE = env_bool("READ_CACHE", True)
-READ_CACHE_ALIAS = "default"
+READ_CACHE_ALIAS = "read"
+_database_tag = hashlib.sha256(
+    f"{DATABASES['default'].get('HOST')}:{DATABASES['default'].get('PORT')}/{DATABASES['default']['NAME']}".encode()
+).hexdigest()[:12]
+CACHES["read"] = cache_from_url(
+    os.environ.get("READ_CACHE_URL")
+    or os.environ.get("CACHE_URL")
+    or f"file://{VAR_DIR / 'read-cache' / _database_tag}"
+)
+CACHES["read"]["KEY_PREFIX"] = _database_tag  # a cache shared by several databases keeps them apart
 READ_CACHE_TIMEOUT = int(os.environ.get("READ_CACHE_TIMEOUT", "600"))
 
 # The editor's desk: a live article's review is due when its last review is older than
@@ -288,6 +304,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Refused workflow actions (releases.errors) answered with their status, in one place.
+    "EXCEPTION_HANDLER": "releases.api_errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -81,12 +81,18 @@ def run_action(article: Article, user, action: str, note: str = "", **extra) -> 
     return DONE[action]
 
 
+def refused(request, error: services.WorkflowError, article: Article | None = None) -> None:
+    """The admin's one answer to a refused action: an error message with the reason, naming the
+    article when the page is about more than one."""
+    messages.error(request, f"“{article.title}”: {error.message}" if article is not None else error.message)
+
+
 def run_transition(request, article, action: str, note: str = "", **extra) -> bool:
     """Run one workflow action and tell the user how it went; True when it succeeded."""
     try:
         done = run_action(article, request.user, action, note, **extra)
     except services.WorkflowError as error:
-        messages.error(request, f"“{article.title}”: {error.message}")
+        refused(request, error, article)
         return False
     messages.success(request, f"“{article.title}”: {done}.")
     return True
@@ -405,7 +411,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                 note=form.cleaned_data.get("change_note") or "",
             )
         except services.WorkflowError as error:
-            messages.error(request, error.message)
+            refused(request, error)
             request.edit_refused = True
 
     def save_related(self, request, form, formsets, change):
@@ -643,7 +649,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                     article=article, user=request.user, choices=form.choices(), note=form.cleaned_data["note"]
                 )
             except services.WorkflowError as error:
-                messages.error(request, f"“{article.title}”: {error.message}")
+                refused(request, error, article)
             else:
                 messages.success(request, f"“{article.title}”: conflict resolved.")
                 return self._back(article)
@@ -734,7 +740,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                 article=article, user=request.user, action=action, due_at=due_at, note=note, **options
             )
         except services.WorkflowError as error:
-            messages.error(request, f"“{article.title}”: {error.message}")
+            refused(request, error, article)
             return
         when = f"{timezone.localtime(due_at):%Y-%m-%d %H:%M %Z}"  # as the audit trail says it
         messages.success(
@@ -757,7 +763,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                 field=form.cleaned_data["field"],
             )
         except services.WorkflowError as error:
-            messages.error(request, error.message)
+            refused(request, error)
         else:
             messages.success(request, "Comment added.")
         return self._back(article)
@@ -771,7 +777,7 @@ class ArticleAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             try:
                 act(found)
             except services.WorkflowError as error:
-                messages.error(request, error.message)
+                refused(request, error)
             else:
                 messages.success(request, done(found))
         return self._back(article)
@@ -883,7 +889,7 @@ class ReviewQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def badges(self, obj):
         parts = []
         if obj.conflict:
-            parts.append(format_html('<span class="badge conflict">conflict</span>'))
+            parts.append(format_html('<span class="badge {}">{}</span>', "conflict", "conflict"))
         if obj.open_comments:
             parts.append(
                 format_html(
@@ -961,7 +967,7 @@ class RenameThroughActionsMixin:
         try:
             changed = type(self).rename(obj, request.user, name)
         except services.WorkflowError as error:
-            messages.error(request, error.message)
+            refused(request, error)
             request.rename_refused = True
             return
         obj.refresh_from_db()

@@ -147,13 +147,6 @@ def workflow_response(article: Article, revision=None, status: int = 200) -> Res
     return Response(data, status=status)
 
 
-def error_response(error: services.WorkflowError) -> Response:
-    body = {"detail": error.message}
-    if getattr(error, "problems", None):
-        body["problems"] = error.problems
-    return Response(body, status=error.status)
-
-
 class ArticleWorkflowViewSet(viewsets.GenericViewSet):
     """Workflow actions on one article. Permissions and states are checked by the services."""
 
@@ -176,10 +169,8 @@ class ArticleWorkflowViewSet(viewsets.GenericViewSet):
             first = next(iter(serializer.errors.items()))
             detail = f"{first[0]}: {first[1][0]}"
             return Response({"detail": detail, "errors": serializer.errors}, status=400)
-        try:
-            outcome = call(article, serializer.validated_data)
-        except services.WorkflowError as error:
-            return error_response(error)
+        # A refusal (services.WorkflowError) is answered by releases.api_errors.exception_handler.
+        outcome = call(article, serializer.validated_data)
         revision = outcome if hasattr(outcome, "number") else None
         article.refresh_from_db()
         return workflow_response(article, revision)
@@ -397,8 +388,6 @@ def article_patch(request, article: Article, changes: dict, if_match: str | None
         )
     except services.EditConflict:
         return _precondition_failed()
-    except services.WorkflowError as error:
-        return error_response(error)
     article.refresh_from_db()
     return workflow_response(article, revision)
 

@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import similarity
+from articles.changes import articles_changed
 from articles.content import (
     clean_content,
     content_from_article,
@@ -37,6 +38,14 @@ from articles.models import Article, ArticleState, Entity, Tag
 from articles.parsing import VERSION_PART_MAX
 from articles.writing import article_apply_content, tag_slug
 from releases.compare import LABELS as FIELD_LABELS
+from releases.errors import (
+    ActionForbidden,
+    EditConflict,
+    InvalidContent,
+    InvalidTransition,
+    NoteRequired,
+    WorkflowError,
+)
 from releases.models import (
     AuditAction,
     AuditEvent,
@@ -51,40 +60,6 @@ from releases.models import (
 )
 
 BUMPS = ("patch", "minor", "major")
-
-
-class WorkflowError(Exception):
-    """A refused action. ``status`` is the HTTP status the API answers with."""
-
-    status = 409
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class ActionForbidden(WorkflowError):
-    status = 403
-
-
-class InvalidTransition(WorkflowError):
-    status = 409
-
-
-class EditConflict(WorkflowError):
-    status = 409
-
-
-class NoteRequired(WorkflowError):
-    status = 400
-
-
-class InvalidContent(WorkflowError):
-    status = 400
-
-    def __init__(self, message: str, problems: list[dict]):
-        super().__init__(message)
-        self.problems = problems
 
 
 # -- reads that the rules need ----------------------------------------------------------------
@@ -465,6 +440,7 @@ def _project_pending(article: Article, release: Release) -> None:
     """A never-published article's row shows its pending content (staff only see it)."""
     if release.live_revision_id is None and release.pending_revision is not None:
         article_apply_content(article, release.pending_revision.content)
+        articles_changed([article.pk], live=False)
         article.state = release.review_state
         article.save(update_fields=["state", "updated_at"])
 
@@ -478,6 +454,7 @@ def _go_live(article: Article, release: Release, revision: Revision) -> None:
     if article.published_at is None:
         article.published_at = timezone.now()
     article.save(update_fields=["state", "published_at", "updated_at"])
+    articles_changed([article.pk], live=True)
     _refresh_similar(article)
 
 
@@ -590,6 +567,7 @@ def _move_review_state(article, release, *, to: str) -> None:
     if release.live_revision_id is None:
         article.state = to
         article.save(update_fields=["state", "updated_at"])
+        articles_changed([article.pk], live=False)  # never published: readers see nothing of it
 
 
 @transaction.atomic
@@ -763,6 +741,7 @@ def article_archive(*, article: Article, user, note: str) -> Article:
     _require_state("archive", article, release)
     article.state = ArticleState.ARCHIVED
     article.save(update_fields=["state", "updated_at"])
+    articles_changed([article.pk], live=True)  # it was live: its pages and the lists go
     _refresh_similar(article)
     _audit(
         article,
@@ -1094,6 +1073,7 @@ def tag_rename(*, tag: Tag, user, name: str, note: str = "") -> int:
     carriers = _carriers(live, lambda content: old in (content.get(key) or []))
     tag.name, tag.slug = name, tag_slug(name)
     tag.save(update_fields=["name", "slug"])
+    articles_changed([], live=True)  # the tag's page moves, even with no live article on it
 
     def renamed(content: dict) -> dict:
         names = [name if item == old else item for item in content.get(key) or []]
@@ -1124,6 +1104,7 @@ def entity_rename(*, entity: Entity, user, name: str, note: str = "") -> int:
     carriers = _carriers(live, lambda content: was in (content.get("entities") or []))
     entity.name, entity.slug = name, tag_slug(name)
     entity.save(update_fields=["name", "slug"])
+    articles_changed([], live=True)  # the entity's page moves, even with no live article on it
 
     def renamed(content: dict) -> dict:
         entities = [{**item, "name": name} if item == was else item for item in content.get("entities") or []]
@@ -1165,6 +1146,7 @@ def _rename_in_articles(article_ids, renamed, *, user, note: str, action: str) -
                 release.live_revision = made
                 release.save()
                 article_apply_content(article, made.content)
+                articles_changed([article.pk], live=False)
             _audit(article, action, user=user, from_state=article.state, to_state=article.state, note=note,
                    revision=made)  # fmt: skip
             touched = True
