@@ -2,8 +2,9 @@
 
 ``DATABASE_REPLICA_URLS`` lists replicas of the primary. Anonymous GET and HEAD requests
 (readers and API clients, who only ever see published content) read from one of them, chosen
-per request. Everything else uses the primary: signed-in users (so an editor always reads what
-they just wrote), every write, the admin, the importer and other commands.
+per request. Everything else uses the primary: signed-in users and clients sending credentials
+(a session cookie or an ``Authorization`` header, such as an API token: an editor always reads
+what they just wrote), every write, the admin, the importer and other commands.
 """
 
 import random
@@ -30,6 +31,12 @@ class ReplicaRouter:
         return db == "default"
 
 
+def _has_credentials(request) -> bool:
+    """Signed in through the session, or sending credentials the API authenticates later (a token
+    is only read by DRF, inside the view, after this middleware has chosen)."""
+    return request.user.is_authenticated or "Authorization" in request.headers
+
+
 class ReplicaReadsMiddleware:
     """Chooses a replica for an anonymous GET or HEAD request, for the whole of its handling."""
 
@@ -38,7 +45,7 @@ class ReplicaReadsMiddleware:
 
     def __call__(self, request):
         replicas = settings.READ_REPLICAS
-        if not replicas or request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+        if not replicas or request.method not in ("GET", "HEAD") or _has_credentials(request):
             return self.get_response(request)
         token = _read_alias.set(random.choice(replicas))
         try:

@@ -45,6 +45,14 @@ def test_writes_and_signed_in_users_stay_on_the_primary(settings, django_user_mo
     assert read_alias_during(signed_in, settings) == "default"
 
 
+def test_api_token_clients_stay_on_the_primary(settings):
+    """A token is authenticated inside the view, after the middleware chose: the header alone
+    keeps the request on the primary, so a staff client reads its own writes."""
+    request = RequestFactory().get("/api/articles/", HTTP_AUTHORIZATION="Token 0123456789abcdef")
+    request.user = AnonymousUser()
+    assert read_alias_during(request, settings) == "default"
+
+
 def test_without_replicas_everything_reads_the_primary(settings):
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
