@@ -67,25 +67,33 @@ BENCH_COUNT ?= 100000
 BENCH_SHAPE ?= combination
 BENCH_DB ?= kb_bench
 BENCH_HTTP_ARGS ?=
+BENCH_MIXED_SECONDS ?= 60
 BENCH_QUICK_COUNT ?= 5000
 BENCH_QUICK_DB ?= kb_bench_quick
 BENCH_QUICK_HTTP_ARGS ?= --requests 500 --warmup 50
+BENCH_QUICK_MIXED_SECONDS ?= 20
+# A quick run writes its results beside the committed ones of make bench, never over them.
+BENCH_QUICK_RESULTS ?= bench/results/quick
 
 # Benchmarks run on a fresh PostgreSQL database on 127.0.0.1:5432 (see bench/README.md): import,
-# similar posts, HTTP under gunicorn, then bench/results/latest.json and latest.md.
+# similar posts, HTTP under gunicorn (cached, uncached, and the mixed run), then latest.json and
+# latest.md in the results directory.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_DB)
-	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) --shape $(BENCH_SHAPE) \
+		--mixed-seconds $(BENCH_MIXED_SECONDS) $(BENCH_HTTP_ARGS)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/report.py
 
+bench-quick: export BENCH_RESULTS = $(BENCH_QUICK_RESULTS)
 bench-quick: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_import.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --keep-db \
 		--database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_QUICK_DB)
-	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) $(BENCH_QUICK_HTTP_ARGS)
-	$(BIN)/python bench/bench_parse.py --count 500 --rounds 5
+	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) --shape $(BENCH_SHAPE) \
+		--mixed-seconds $(BENCH_QUICK_MIXED_SECONDS) $(BENCH_QUICK_HTTP_ARGS)
+	$(BIN)/python bench/bench_parse.py --count 500 --rounds 5 --out $(BENCH_QUICK_RESULTS)/parse.json
 	$(BIN)/python bench/report.py
 
 clean:
