@@ -1,0 +1,92 @@
+"""The benchmark's pure parts: percentiles, server times from the access log, verdicts and the
+report's marks. No timing is asserted here; the benchmark itself measures."""
+
+import math
+import sys
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import bench_http  # noqa: E402
+import report  # noqa: E402
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**9), min_size=1),
+    st.floats(min_value=0.01, max_value=1),
+)
+def test_percentile_is_the_nearest_rank(values, fraction):
+    ordered = sorted(values)
+    chosen = bench_http.percentile(ordered, fraction)
+    # Nearest rank: the smallest value with at least ``fraction`` of the values at or below it.
+    at_or_below = sum(1 for value in ordered if value <= chosen)
+    assert at_or_below >= math.ceil(fraction * len(ordered))
+    below = sum(1 for value in ordered if value < chosen)
+    assert below < max(1, math.ceil(fraction * len(ordered)))
+
+
+def test_server_times_keep_measured_requests_by_kind(tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        "1500 article measure 200\n"
+        "900 article warmup 200\n"
+        "2500 search measure 200\n"
+        "3500 article measure 200\n"
+        "garbage line\n"
+    )
+    assert bench_http.server_times(log) == {"article": [1500, 3500], "search": [2500]}
+
+
+def _row(label, median, server=None):
+    return {"label": label, "median_ms": median, "server_median_ms": server, "path": "/", "paths": 1}
+
+
+def _results(articles, cached_search, uncached_search, uncached_server):
+    kinds = {name: (1.0, 1.0, 1.0) for name in bench_http.URLS if name not in ("health", "search")}
+    cached = {"health": _row("/health", 2.0)}
+    uncached = {"health": _row("/health", 2.0)}
+    for name, (c, u, s) in kinds.items():
+        cached[name] = _row(name, c, s)
+        uncached[name] = _row(name, u, s)
+    cached["search"] = _row("search", cached_search)
+    uncached["search"] = _row("search", uncached_search, uncached_server)
+    return {
+        "articles": articles,
+        "http": {"cached": {"urls": cached}, "uncached": {"urls": uncached}},
+        "queries": {"health": {"pass": True}},
+    }
+
+
+def test_a_search_over_its_server_time_misses_and_counts_only_at_scale():
+    limit = bench_http.SERVER_MS_TARGETS["uncached"]["search"]
+    for articles, counted in ((bench_http.TARGET_SCALE, True), (bench_http.TARGET_SCALE - 1, False)):
+        results = _results(articles, 2.0, 4.0, limit + 1)
+        bench_http.judge(results)
+        verdict = results["verdicts"]["search"]
+        assert verdict["pass"] is False
+        assert any("server" in missed for missed in verdict["missed"])
+        assert results["passed"] is not counted
+
+
+def test_ratios_over_their_targets_are_named_in_the_verdict():
+    cached_limit = bench_http.RATIO_TARGETS["cached"]["search"]
+    results = _results(bench_http.TARGET_SCALE, 2.0 * (cached_limit + 1), 4.0, 1.0)
+    bench_http.judge(results)
+    expected = f"cached {float(cached_limit + 1):g}× > {cached_limit}×"
+    assert results["verdicts"]["search"]["missed"] == [expected]
+    assert results["verdicts"]["article"] == {"pass": True, "missed": []}
+
+
+def test_the_report_warns_of_sections_from_different_commits():
+    parts = {
+        "import": {"count": 10, "commit": "a" * 40},
+        "similar": {"articles": 10, "commit": "b" * 40},
+        "http": None,
+    }
+    notes = report.notes_for(parts)
+    assert any("different commits" in note for note in notes)
+    same = report.notes_for({**parts, "similar": {"articles": 10, "commit": "a" * 40}})
+    assert not any("different commits" in note for note in same)
