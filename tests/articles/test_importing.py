@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, ImageSource, Tag
-from articles.synthesis import write_corpus
+from corpus.generator import write_corpus
 from releases.importing import Source, import_document, import_documents
 from releases.models import Release, Revision
 from tests.conftest import SAMPLE_PATH, run_python

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from articles import similarity
 from articles.models import Article, SimilarArticle, SimilarityIndex
-from articles.synthesis import synthesize, write_corpus
+from corpus.generator import synthesize, write_corpus
 from releases import services
 from releases.importing import Source, import_documents
 

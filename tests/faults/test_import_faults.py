@@ -22,7 +22,7 @@ from django.db.models import Count
 from django.test import Client
 
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, SimilarArticle, Tag
-from articles.synthesis import write_corpus
+from corpus.generator import write_corpus
 from releases.importing import parse_document
 from releases.models import AuditEvent, Revision
 from tests.conftest import run_python

@@ -26,7 +26,7 @@ from articles.models import (
     SimilarityIndex,
     Tag,
 )
-from articles.synthesis import write_corpus
+from corpus.generator import write_corpus
 from releases import backup, services
 from releases.importing import Source, import_document, import_documents
 from releases.models import AuditEvent, Release, Revision

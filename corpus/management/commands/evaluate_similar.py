@@ -4,7 +4,7 @@
 Prints precision@5, coverage and hubness of the stored similar posts, next to the same figures
 for two baselines computed on the spot: a plain shared-tag count and a plain IDF-weighted cosine
 over the same terms (no frequency cap, no bonus), as one JSON object. ``--methods`` adds other
-rankings of the same corpus (``articles.evaluation.METHODS``), for comparing candidates.
+rankings of the same corpus (``corpus.evaluation.METHODS``), for comparing candidates.
 """
 
 import json
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.evaluation import METHODS, evaluate, live_ids, ranked_by, shared_tag_baseline, stored_neighbours
 from articles.models import Article
+from corpus.evaluation import METHODS, evaluate, live_ids, ranked_by, shared_tag_baseline, stored_neighbours
 
 
 class Command(BaseCommand):

@@ -5,13 +5,12 @@ Re-running imports the same documents, which the importer recognises as unchange
 
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from articles.synthesis import write_corpus
+from corpus.generator import write_corpus
 from releases.importing import import_documents, iter_sources
-
-SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "samples"
 
 
 class Command(BaseCommand):
@@ -25,7 +24,8 @@ class Command(BaseCommand):
         demo_dir = Path(settings.VAR_DIR) / "demo" / f"seed-{seed}-count-{count}"
         if not (demo_dir / "clusters.json").exists():
             write_corpus(demo_dir, count, seed=seed)
-        report = import_documents(iter_sources([str(SAMPLES), str(demo_dir)]))
+        samples = Path(apps.get_app_config("articles").path) / "fixtures" / "samples"
+        report = import_documents(iter_sources([str(samples), str(demo_dir)]))
         counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items()))
         self.stdout.write(f"Demo content: {counts}.")
         if report.failed:

@@ -1,4 +1,4 @@
-"""Tests for the synthetic page-text corpus (articles.synthesis): determinism, streaming, the
+"""Tests for the synthetic page-text corpus (corpus.generator): determinism, streaming, the
 files written by write_corpus, and the layout of every document against the real sample export.
 
 No database is needed: the module is plain Python.
@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from articles.parsing import parse_page
-from articles.synthesis import (
+from corpus.generator import (
     CLUSTERS,
     COMBINATIONS,
     NOISE_TAGS,
