@@ -931,7 +931,7 @@ def editor_token(env: dict[str, str]) -> str:
 def synthesize_new(start: int, count: int, seed: int, shape: str) -> Path:
     """``count`` synthesized documents from index ``start`` on: references the database does not hold."""
     sys.path.insert(0, str(ROOT))
-    from articles.synthesis import synthesize_document
+    from corpus.generator import synthesize_document
 
     out = WORK / f"mixed-{shape}-{seed}-{start}-{count}"
     if not (out / ".complete").exists():

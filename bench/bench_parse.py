@@ -3,7 +3,7 @@
     python bench/bench_parse.py                          # the working tree's parser
     python bench/bench_parse.py --baseline HEAD~1        # and the parser of a commit, interleaved
 
-Parses the sample article and ``--count`` synthesized documents (``articles.synthesis``, shape
+Parses the sample article and ``--count`` synthesized documents (``corpus.generator``, shape
 ``--shape``), all of them once per round, for ``--rounds`` rounds, and reports the median rate.
 With ``--baseline REF`` the parser as it was at that commit (``articles/parsing.py`` or the
 ``articles/parsing/`` package) is loaded beside the current one and the rounds alternate between
@@ -59,7 +59,7 @@ def load_baseline(ref: str, into: Path):
 
 
 def documents(count: int, shape: str) -> list[str]:
-    from articles.synthesis import synthesize
+    from corpus.generator import synthesize
 
     return [
         SAMPLE.read_text(encoding="utf-8"),

@@ -54,7 +54,7 @@ def main() -> None:
 
     from articles import similarity
     from articles.models import Article
-    from articles.synthesis import synthesize_document
+    from corpus.generator import synthesize_document
     from releases.importing import Source, import_documents
 
     live = list(Article.objects.live().order_by("pk").values_list("pk", "reference", "topic"))

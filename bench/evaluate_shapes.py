@@ -2,7 +2,7 @@
 
     python bench/evaluate_shapes.py --count 5000 [--shapes combination,noisy] [--methods capped,svd128]
 
-For each shape (articles/synthesis.py, SHAPES): synthesize COUNT documents (cached under
+For each shape (corpus/generator.py, SHAPES): synthesize COUNT documents (cached under
 bench/work/), import them into a fresh PostgreSQL database (cloned from one migrated template),
 rebuild similar posts, and run ``manage.py evaluate_similar``: the engine's precision@5, coverage
 and hubness next to the shared-tag and the plain IDF-cosine baselines (and ``--methods``).
@@ -19,7 +19,7 @@ from bench_import import PYTHON, ROOT, WORK, psql, run
 from common import production_env
 
 sys.path.insert(0, str(ROOT))
-from articles.synthesis import SHAPES  # noqa: E402
+from corpus.generator import SHAPES  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
