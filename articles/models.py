@@ -8,7 +8,8 @@ Storage follows how each part is read (docs/data-model.md says why):
 """
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import OrderBy
 from django.urls import reverse
 
 SCORE_FIELDS = ("quality", "freshness", "depth", "clarity")
@@ -72,6 +73,32 @@ class Entity(models.Model):
 
     def get_absolute_url(self):
         return f"/entities/{self.type}/{self.slug}/"
+
+
+# Orderings of the live list that have an index of their own: the API's ``ordering=-<name>``.
+LIVE_ORDERINGS = ("quality", "view_count")
+LIVE = Q(state=ArticleState.PUBLISHED)
+
+
+class LiveOrderIndex(models.Index):
+    """An index in the order of a list, unknown values last (``F(...).desc(nulls_last=True)``).
+
+    PostgreSQL needs ``NULLS LAST`` written in the index for a query ordered so to read it in
+    order. SQLite refuses the clause in an index, and sorts NULL lowest anyway, so that a
+    descending index already has them last: there the clause is left out.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = [
+            OrderBy(expression.expression, descending=expression.descending)
+            if isinstance(expression, OrderBy)
+            else expression
+            for expression in self.expressions
+        ]
+        index = models.Index(*plain, name=self.name, condition=self.condition)
+        return index.create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -203,10 +230,21 @@ class Article(models.Model):
             # builds a second, pattern-matching index per text column, which no query uses and
             # every import would have to write.
             models.Index(fields=["site"], name="article_site"),
-            models.Index(fields=["code_language"], name="article_code_language"),
-            models.Index(fields=["difficulty"], name="article_difficulty"),
+            # Also with state and id: the home page's facets step from one value to the next
+            # through them, and a filter on a value counts its live articles in id order, which
+            # merges with a tag's or entity's list of article ids (docs/scaling.md).
+            models.Index(fields=["code_language", "state", "id"], name="article_code_language"),
+            models.Index(fields=["difficulty", "state", "id"], name="article_difficulty"),
             models.Index(fields=["revision_status"], name="article_revision_status"),
             models.Index(fields=["source_digest"], name="article_source_digest"),
+            # Live lists ordered best first (``ordering=-quality``, ``-view_count``): read in the
+            # order of the index until a page is full, never sorted whole.
+            *(
+                LiveOrderIndex(
+                    F(name).desc(nulls_last=True), F("id").desc(), name=f"article_live_{name}", condition=LIVE
+                )
+                for name in LIVE_ORDERINGS
+            ),
         ]
         constraints = [
             *(

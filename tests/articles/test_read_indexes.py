@@ -1,0 +1,123 @@
+"""Uncached reads: the home page's facets, and the indexes the live lists are read through."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from articles import selectors
+from articles.models import Article, ArticleState, ArticleTag, Tag
+
+pytestmark = pytest.mark.django_db
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+
+# A value, or none; lower-case letters sort the same in Python and in either database.
+VALUES = st.one_of(st.none(), st.text(alphabet="abc", max_size=3))
+ROWS = st.lists(st.tuples(st.sampled_from(ArticleState.values), VALUES, VALUES), max_size=12)
+
+
+class Rollback(Exception):
+    pass
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS)
+def test_facets_are_the_distinct_values_of_live_articles(rows):
+    """Whatever the values and states, the facets are what a scan of the live rows finds: values
+    only drafts or archived articles have are left out, NULL is never offered, '' is."""
+    live = [(difficulty, language) for state, difficulty, language in rows if state == ArticleState.PUBLISHED]
+    expected = {
+        "difficulties": sorted({difficulty for difficulty, _ in live if difficulty is not None}),
+        "code_languages": sorted({language for _, language in live if language is not None}),
+    }
+    try:
+        with transaction.atomic():
+            Article.objects.bulk_create(
+                Article(
+                    reference=f"facet-{number}",
+                    slug=f"facet-{number}",
+                    title="Facet",
+                    site="example",
+                    state=state,
+                    difficulty=difficulty,
+                    code_language=language,
+                )
+                for number, (state, difficulty, language) in enumerate(rows)
+            )
+            choices = selectors.filter_choices()
+            raise Rollback
+    except Rollback:
+        pass
+    assert {key: choices[key] for key in expected} == expected
+
+
+def test_home_offers_the_tags_of_live_articles_only(sample_article):
+    draft = Article.objects.create(reference="facet-draft", slug="facet-draft", title="Draft", site="x")
+    only_drafts = Tag.objects.create(kind=Tag.Kind.STACK, name="only drafts", slug="only-drafts")
+    ArticleTag.objects.create(article=draft, tag=only_drafts, position=0)
+    unused = Tag.objects.create(kind=Tag.Kind.TOOL, name="unused", slug="unused")
+
+    choices = selectors.filter_choices()
+
+    live_tags = Tag.objects.filter(article_tags__article__state=ArticleState.PUBLISHED).distinct()
+    assert choices["stacks"] == [(tag.slug, tag.name) for tag in live_tags.filter(kind=Tag.Kind.STACK)]
+    assert choices["tools"] == [(tag.slug, tag.name) for tag in live_tags.filter(kind=Tag.Kind.TOOL)]
+    assert choices["stacks"] and choices["tools"]
+    offered = {slug for slug, _ in choices["stacks"] + choices["tools"]}
+    assert only_drafts.slug not in offered and unused.slug not in offered
+
+
+def test_home_page_facets_take_two_queries(sample_article, django_assert_num_queries):
+    with django_assert_num_queries(2):  # tags in use; difficulties and code languages together
+        choices = selectors.filter_choices()
+    assert choices["difficulties"] == [sample_article.difficulty]
+    assert choices["code_languages"] == [sample_article.code_language]
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The test tables are tiny, so a scan would always win: ask whether an index can serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@postgresql_only
+@pytest.mark.parametrize("field", ["quality", "view_count"])
+def test_a_live_list_best_first_is_read_in_index_order(field, sample_article):
+    """``ordering=-quality``: a page is read from article_live_quality in order, never sorted."""
+    with transaction.atomic():
+        plan = _plan(
+            Article.objects.live()
+            .filter(difficulty="intermediate")
+            .order_by(F(field).desc(nulls_last=True), "-id")[:20]
+        )
+    assert f"article_live_{field}" in plan
+    assert "Sort" not in plan
+
+
+@postgresql_only
+def test_live_list_order_indexes_match_the_ordering_of_the_api():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_live_quality'")
+        (definition,) = cursor.fetchone()
+    assert "(quality DESC NULLS LAST, id DESC) WHERE ((state)::text = 'published'::text)" in definition
+
+
+def test_the_api_orders_best_first_with_unknown_scores_last(client, sample_article):
+    """The order the index serves is the API's: highest first, NULL last, ties newest first."""
+    base = {"site": "example", "state": ArticleState.PUBLISHED, "published_at": sample_article.published_at}
+    scored = [
+        Article.objects.create(reference=f"q-{n}", slug=f"q-{n}", title="Q", quality=quality, **base)
+        for n, quality in enumerate([50, None, 90, 50, None])
+    ]
+    body = client.get("/api/articles/", {"ordering": "-quality", "page_size": 100}).json()
+    slugs = [item["slug"] for item in body["results"]]
+    everything = [*scored, sample_article]
+    expected = sorted(
+        everything, key=lambda article: (article.quality is None, -(article.quality or 0), -article.pk)
+    )
+    assert slugs == [article.slug for article in expected]
