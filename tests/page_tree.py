@@ -86,12 +86,18 @@ def parse(page: str | bytes) -> Element:
     return builder.root
 
 
+def runs(script: Element) -> bool:
+    """Whether a browser runs a <script> (data blocks such as JSON-LD are not run)."""
+    kind = script.attrs.get("type", "").strip().lower()
+    return kind in ("", "module", "text/javascript", "application/javascript")
+
+
 def hostile_markup(root: Element, payload: str = "alert(1)") -> list[str]:
     """Markup a hostile text would make if it reached the page unescaped: script elements or
     event-handler attributes that run ``payload``, links or sources with a javascript: URL."""
     found = []
     for element in root.iter():
-        if element.tag == "script" and payload in element.text:
+        if element.tag == "script" and runs(element) and payload in element.text:
             found.append(f"<script> running {element.text!r}")
         for name, value in element.attrs.items():
             if name.startswith("on") and payload in value:

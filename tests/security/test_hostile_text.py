@@ -21,6 +21,7 @@ from articles.models import Article, Entity, Tag
 from releases import services
 from releases.importing import import_document
 from releases.models import AuditEvent, Revision
+from tests.page_tree import hostile_markup, parse
 from tests.security.hostile import (
     ATTRIBUTE,
     ENTITY_TYPE,
@@ -46,6 +47,7 @@ def assert_inert_html(response, *, shown=True):
     page = response.content.decode()
     for raw in RAW_MARKUP:
         assert raw not in page, f"unescaped {raw!r}"
+    assert hostile_markup(parse(page)) == [], "markup of the hostile text became elements"
     assert 'href="javascript:' not in page.lower() and "src=javascript:" not in page.lower()
     for output in TEMPLATE_OUTPUT:
         assert output not in page, "template syntax was evaluated"
@@ -74,7 +76,7 @@ def assert_verbatim_json(response):
     body = response.content.decode()
     data = json.loads(body)
     assert any(HOSTILE in text for text in json_strings(data)), "the hostile text is not in the answer"
-    assert json.dumps(HOSTILE, ensure_ascii=False)[1:-1] in body or json.dumps(HOSTILE)[1:-1] in body
+    assert json.dumps(HOSTILE, ensure_ascii=False)[1:-1] in body  # as JSON writes it: no HTML escapes
     return data
 
 
@@ -105,8 +107,27 @@ def staff(user):
 # --------------------------------------------------------------------------- the reader site
 
 
+def definitions(root) -> dict[str, list[str]]:
+    """Each <dt>'s text with the texts of the <dd> elements that follow it, across the page."""
+    found: dict[str, list[str]] = {}
+    for dl in root.find_all("dl"):
+        term = None
+        for child in dl.find_all():
+            if child.tag == "dt":
+                term = child.text
+            elif child.tag == "dd" and term is not None:
+                found.setdefault(term, []).append(child.text)
+    return found
+
+
 def test_the_article_page(client, hostile):
     page = assert_inert_html(client.get(hostile.get_absolute_url()))
+    tree = parse(page)
+    assert tree.one("h1").text == hostile.title and hostile.title.startswith(HOSTILE)
+    assert tree.find_all("p", class_="topic")[0].text == hostile.topic
+    meta_box = definitions(tree)
+    assert (meta_box["Summary"], meta_box["AI brief"]) == ([hostile.summary], [hostile.brief])
+    assert HOSTILE in hostile.summary and HOSTILE in hostile.brief
     for value in (hostile.title, hostile.topic, hostile.summary, hostile.brief, *hostile.outline.values(),
                   *hostile.checklist, *hostile.notes, *hostile.payload.values()):  # fmt: skip
         if not isinstance(value, str):
@@ -274,7 +295,10 @@ def test_api_edits_are_stored_verbatim(reviewer, hostile):
 def test_the_browsable_api_escapes_it(hostile):
     response = APIClient().get(f"/api/articles/{hostile.slug}/", HTTP_ACCEPT="text/html")
     page = assert_inert_html(response, shown=False)
-    assert escape(json.dumps(HOSTILE, ensure_ascii=False)[1:-1]) in page or "&lt;script&gt;" in page
+    shown = parse(page).one("div", class_="response-info").one("pre")
+    data = json.loads(shown.text.partition(shown.one("span", class_="meta").text)[2])  # the answer as shown
+    assert data["title"] == hostile.title and HOSTILE in data["summary"]
+    assert data == APIClient().get(f"/api/articles/{hostile.slug}/", HTTP_ACCEPT="application/json").json()
 
 
 # --------------------------------------------------------------------------- the admin
