@@ -459,21 +459,3 @@ class SimilarVector(models.Model):
 
     def __str__(self):
         return f"terms of article {self.article_id}"
-
-
-class ContentGeneration(models.Model):
-    """A counter that advances in the same transaction as every change readers could see.
-
-    Database triggers advance it on any write to articles, their tags, entities and images,
-    and similar posts (migration 0006), whichever code makes the write. The anonymous read
-    cache puts it in every key (``articles.read_cache``), so no process can serve a response
-    that predates a committed change, and nothing ever needs purging.
-    """
-
-    value = models.BigIntegerField()
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="contentgeneration_single_row")]
-
-    def __str__(self):
-        return str(self.value)

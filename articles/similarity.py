@@ -45,6 +45,7 @@ from articles.bulk import (
     commit_without_flush_wait,
     lock_for_rewrite,
 )
+from articles.changes import articles_changed, everything_changed
 from articles.models import (
     Article,
     ArticleEntity,
@@ -345,6 +346,7 @@ def rebuild_all(
                     progress(len(chunk))
         _store_index(ids, live_mask, languages, difficulties, terms, base, matrix, floors)
         SimilarityIndex.store(idf=weights.idf, live_count=weights.live_count)
+        everything_changed()  # every article page shows similar posts
     # The tables were replaced whole: without fresh statistics the planner takes the page's
     # one-row lookups for scans of a large table.
     analyze([SimilarArticle, SimilarPosting, SimilarVector])
@@ -877,9 +879,18 @@ class _Refresh:
             if pk not in gone
             for row in _rows(pk, best, fallback.get(languages.get(pk) or "", []))
         ]
-        SimilarArticle.objects.filter(
+        replaced = SimilarArticle.objects.filter(
             Q(article_id__in=list(lists) + list(gone)) | Q(neighbour_id__in=gone)
-        ).delete()
+        )
+        before = _shown(replaced.values_list(*LINK_FIELDS))
+        replaced.delete()
+        # The lists that changed are what the articles' pages (and the API's full list) show.
+        after = _shown(row for row in rows if row[1] not in gone)
+        changed = [pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk)]
+        if changed:  # only live articles' lists are shown
+            changed = list(Article.objects.live().filter(pk__in=changed).values_list("pk", flat=True))
+        if changed:
+            articles_changed(changed, live=True)
         bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
         changed = [(key, entry) for key, entry in self.postings.items() if entry[3]]
         emptied = [entry[0] for _key, entry in changed if entry[0] is not None and not len(entry[1])]
@@ -912,6 +923,15 @@ class _Refresh:
         if gone:
             SimilarVector.objects.filter(article_id__in=gone).delete()
         self.state.save()
+
+
+def _shown(rows) -> dict[int, list[tuple]]:
+    """Each article's list as readers get it (neighbours in order, scores as the API rounds them),
+    from SimilarArticle rows (article, neighbour, rank, score)."""
+    lists: dict[int, list[tuple]] = {}
+    for article_id, neighbour_id, _rank, score in sorted(rows, key=lambda row: (row[0], row[2])):
+        lists.setdefault(article_id, []).append((neighbour_id, round(float(score), 4)))
+    return lists
 
 
 def _update(model, fields: tuple[str, ...], rows: list[tuple], *, insert_missing: bool = False) -> None:

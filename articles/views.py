@@ -24,7 +24,7 @@ def _page(request, queryset):
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.lists)
 def home(request):
     filters = {
         name: request.GET.get(name, "").strip() for name in ("stack", "tool", "difficulty", "code_language")
@@ -40,7 +40,7 @@ def home(request):
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.article)
 def article_detail(request, slug):
     article, content, preview = selectors.article_page(
         slug=slug, user=request.user, revision=request.GET.get("revision")
@@ -58,13 +58,13 @@ def article_detail(request, slug):
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.lists)
 def stack_page(request, slug):
     return _tag_page(request, Tag.Kind.STACK, slug)
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.lists)
 def tool_page(request, slug):
     return _tag_page(request, Tag.Kind.TOOL, slug)
 
@@ -77,7 +77,7 @@ def _tag_page(request, kind, slug):
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.lists)
 def entity_page(request, type, slug):
     entity, articles = selectors.entity_page(type=type, slug=slug)
     heading = f"{entity.type.capitalize()}: {entity.name}"
@@ -91,7 +91,7 @@ def _browse(request, heading, about, articles):
 
 
 @require_safe
-@read_cache.anonymous_page
+@read_cache.anonymous_page(read_cache.lists)
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     page = _page(request, selectors.search_live_articles(query))

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import similarity
+from articles.changes import articles_changed
 from articles.content import article_field_values, clean_content, content_from_article
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, ImageSource
 from articles.parsing import version_problem
@@ -410,6 +411,7 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
     users = _users(record.usernames(), warn)
     projection = record.projection()
     outcome = "unchanged"
+    was_state = article.state if article is not None else None
     if article is None:
         slug = _free_slug(row["slug"], record.reference)
         if slug != row["slug"]:
@@ -430,6 +432,9 @@ def _restore_article(record: _Record, parts: PartsWriter, warn) -> tuple[str, Ar
             ImageSource.objects.filter(article=article).delete()
             parts.write([(article.id, carry_uploads(projection, record.content))])
             outcome = "updated_row"
+    if outcome in ("created", "updated_row"):
+        # Live before or after: its pages and the lists; else nothing readers saw.
+        articles_changed([article.pk], live=ArticleState.PUBLISHED in (was_state, row["state"]))
     numbers, added = _merge_revisions(article, record.revisions, users, warn)
     added += _merge_audit(article, record.audit, users, numbers)
     if outcome in ("created", "updated_row"):

@@ -39,6 +39,7 @@ from articles.bulk import (
     encode_json,
     insert_rows,
 )
+from articles.changes import articles_changed
 from articles.content import (
     article_field_values,
     content_from_page,
@@ -576,6 +577,7 @@ class Importer:
             return
         now = timezone.now()
         revisions: list[ImportedRevision] = []
+        went_live: list[int] = []  # new live articles and live ones with new content
 
         if to_create:
             slugs = self._new_slugs([item.content for item in to_create])
@@ -599,6 +601,8 @@ class Importer:
                 item.result.slug, item.result.article_id = row["slug"], pk
                 live = row["state"] == ArticleState.PUBLISHED
                 revisions.append(ImportedRevision(pk, item.content, item.snapshot, live=live, new=True))
+                if live:
+                    went_live.append(pk)
             self.parts.write([(pk, item.content) for item, pk in zip(to_create, ids, strict=True)])
 
         rewritten = []
@@ -615,6 +619,7 @@ class Importer:
                 values["published_at"] = now
             Article.objects.filter(pk=row["id"]).update(**values)
             rewritten.append((row["id"], item.content))
+            went_live.append(row["id"])
             superseded = row["release__pending_revision_id"] is not None
             revisions.append(
                 ImportedRevision(row["id"], item.content, item.snapshot, live=True, superseded=superseded)
@@ -646,6 +651,13 @@ class Importer:
         if rewritten:
             self.parts.replace(rewritten)
         record_imports(revisions, author=self.user)
+        if went_live:
+            articles_changed(went_live, live=True)
+        # Pending work, conflicts and never-published drafts: nothing anonymous clients see.
+        live_set = set(went_live)
+        articles_changed(
+            [entry.article_id for entry in revisions if entry.article_id not in live_set], live=False
+        )
 
     def _new_slugs(self, contents: list[dict]) -> list[str]:
         """Slugs from titles, unique against the database and within the batch.

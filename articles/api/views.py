@@ -221,7 +221,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return self.request.query_params.get("fields") == "full"
 
     def list(self, request, *args, **kwargs):
-        return read_cache.anonymous_api(self, request, self._list)
+        return read_cache.serve(request, read_cache.lists(), self._list)
 
     def _list(self):
         queryset = self.filter_queryset(self.get_queryset())
@@ -237,7 +237,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
-        return read_cache.anonymous_api(self, request, self._retrieve)
+        return read_cache.serve(request, read_cache.article(slug=self._slug()), self._retrieve)
 
     def _retrieve(self):
         self._include()  # a bad value is a 400 before any lookup
@@ -264,7 +264,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def similar(self, request, slug=None, format=None):  # format: the router's ".json" suffix
-        return read_cache.anonymous_api(self, request, self._similar)
+        return read_cache.serve(request, read_cache.article(slug=self._slug()), self._similar)
 
     def _similar(self):
         article = self.get_queryset().filter(slug=self._slug()).first()

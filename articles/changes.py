@@ -1,0 +1,61 @@
+"""The one place every writer says "these articles changed", and whether readers can see it.
+
+Writers (``releases.services``, ``releases.importing``, ``releases.backup``,
+``articles.similarity``, ``articles.writing``'s callers) call ``articles_changed`` in the
+transaction that makes the change. A change that is not live (a draft, a pending revision, a
+review state, a comment, a schedule, an import kept for review) invalidates nothing anonymous
+clients are served. A live one (a publish, a rollback, an archive, an import that changes a live
+article or adds one, a restore, a tag or entity rename, new similar posts) makes these stale once
+the transaction commits (``transaction.on_commit``):
+
+- the articles' own answers (reader page, API detail, similar endpoint),
+- those of the articles that show one of them among their similar posts (read when the bump
+  runs, after the commit, so that an article that joined a list meanwhile is not missed),
+- every list (home, browse pages, search, the API's list).
+
+The bump only deletes cache keys (``articles.read_cache.invalidate``): no database row is locked
+for it, so writers never queue behind one another for the cache's sake.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+
+from articles import read_cache
+from articles.models import Article, SimilarArticle
+
+
+def articles_changed(ids: Iterable[int], *, live: bool) -> None:
+    """These articles changed; ``live``: in what anonymous clients see (or saw: an archive, a
+    restore over a live article). Without ``live`` nothing is invalidated. With it, even no ids
+    (a renamed tag no live article carries) makes the lists stale."""
+    if live:
+        transaction.on_commit(Bump(ids), robust=True)
+
+
+def everything_changed() -> None:
+    """Every anonymous answer is stale once the transaction commits (a similar-posts rebuild)."""
+    transaction.on_commit(Bump([], everything=True), robust=True)
+
+
+class Bump:
+    """The invalidation a committed change owes the read cache."""
+
+    def __init__(self, ids: Iterable[int], *, everything: bool = False):
+        self.ids = sorted({int(pk) for pk in ids})
+        self.everything = everything
+
+    def __call__(self) -> None:
+        # Done whatever this process's READ_CACHE says: the web processes may cache all the same.
+        if self.everything:
+            read_cache.invalidate([read_cache.ALL])
+            return
+        names = [read_cache.LISTS]
+        if self.ids:
+            showing = SimilarArticle.objects.filter(neighbour_id__in=self.ids).values("article_id")
+            slugs = Article.objects.filter(Q(pk__in=self.ids) | Q(pk__in=showing)).values_list(
+                "slug", flat=True
+            )
+            names += [read_cache.article_namespace(slug) for slug in slugs]
+        read_cache.invalidate(names)
