@@ -1,7 +1,8 @@
-"""Tests for the synthetic page-text corpus (corpus.generator): determinism, streaming, the
-files written by write_corpus, and the layout of every document against the real sample export.
+"""Tests for the synthetic page-text corpus (corpus.generator, corpus.shapes, corpus.rendering):
+determinism, streaming, the files written by write_corpus, the layout of every document against
+the real sample export, and the shapes.
 
-No database is needed: the module is plain Python.
+No database is needed: the generator is plain Python.
 """
 
 import datetime as dt
@@ -15,19 +16,8 @@ from collections import Counter
 import pytest
 
 from articles.parsing import parse_page
-from corpus.generator import (
-    CLUSTERS,
-    COMBINATIONS,
-    NOISE_TAGS,
-    PROBLEMS,
-    SHAPES,
-    SITES,
-    STACKS,
-    SynthesizedDocument,
-    synthesize,
-    synthesize_document,
-    write_corpus,
-)
+from corpus.generator import SHAPES, SynthesizedDocument, synthesize, synthesize_document, write_corpus
+from corpus.topics import CLUSTERS, COMBINATIONS, NOISE_TAGS, PROBLEMS, SITES, STACKS
 
 SCALAR_KEYS = (
     "code language", "reading time", "view count", "ai brief", "difficulty", "reference", "summary",

@@ -42,6 +42,8 @@ class Command(BaseCommand):
             by_reference = json.loads(clusters.read_text())
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read {clusters}: {exc}") from exc
+        if not isinstance(by_reference, dict) or not all(isinstance(c, str) for c in by_reference.values()):
+            raise CommandError(f"{clusters}: expected a JSON object of reference -> cluster name")
         ids = dict(Article.objects.filter(reference__in=by_reference).values_list("reference", "pk"))
         cluster_of = {pk: by_reference[reference] for reference, pk in ids.items()}
         live = live_ids() & set(cluster_of)

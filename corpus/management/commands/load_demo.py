@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from corpus.generator import write_corpus
 from releases.importing import import_documents, iter_sources
@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, count, seed, **options):
+        if count < 0:
+            raise CommandError("--count must be 0 or more")
         demo_dir = Path(settings.VAR_DIR) / "demo" / f"seed-{seed}-count-{count}"
         if not (demo_dir / "clusters.json").exists():
             write_corpus(demo_dir, count, seed=seed)

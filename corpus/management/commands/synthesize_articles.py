@@ -24,7 +24,7 @@ class Command(BaseCommand):
             "--shape",
             choices=SHAPES,
             default=None,
-            help="Corpus shape (corpus/generator.py): 'normal'; 'hard' adds noise tags shared across "
+            help="Corpus shape (docs/corpus.md): 'normal'; 'hard' adds noise tags shared across "
             "clusters and drops entities; 'combination' makes topics of a common problem and a common "
             "stack; 'zipf' gives those topics Zipf sizes; 'noisy' blurs half of them; 'sites' writes "
             "them as three sites with their own house style.",
