@@ -38,6 +38,7 @@ by default and Redis (``CACHE_URL``) across machines. ``READ_CACHE=0`` turns it 
 """
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -69,9 +70,14 @@ def _cache():
 # -- namespaces ----------------------------------------------------------------------------------
 
 
+SLUG_KEY = re.compile(r"[A-Za-z0-9_-]{1,120}")
+
+
 def article_namespace(slug: str) -> str:
-    if len(slug) > 120:  # cache keys stay short whatever the slug
-        slug = hashlib.sha256(slug.encode()).hexdigest()
+    """``article:<slug>``; any other text an address carries (spaces, long) as its digest, so that
+    every key is valid for every backend."""
+    if not SLUG_KEY.fullmatch(slug):
+        slug = "~" + hashlib.sha256(slug.encode()).hexdigest()
     return f"article:{slug}"
 
 

@@ -47,12 +47,12 @@ def _empty_caches(settings):
     }
     for cache in caches.all():
         cache.clear()
-    request_started.connect(_commit_read_cache_bumps)
+    request_started.connect(commit_read_cache_bumps)
     yield
-    request_started.disconnect(_commit_read_cache_bumps)
+    request_started.disconnect(commit_read_cache_bumps)
 
 
-def _commit_read_cache_bumps(**kwargs):
+def commit_read_cache_bumps(**kwargs):
     """A test's writes share the test's transaction, which never commits: each request of the test
     client is taken to come after them, as in production, so the read-cache invalidations they
     registered for their commit (``articles.changes.Bump``) run first. Nothing else does."""

@@ -170,7 +170,8 @@ def _in_process(settings):
     """The WSGI application serves requests inside the test's transaction, as Django's test client
     does: connections stay open across requests, and hundreds of requests in a few seconds do not
     meet the rate limit."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    dummy = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    settings.CACHES = {"default": dummy, "read": dummy}
     cache.clear()
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
