@@ -75,8 +75,9 @@ class Entity(models.Model):
         return f"/entities/{self.type}/{self.slug}/"
 
 
-# Orderings of the live list that have an index of their own: the API's ``ordering=-<name>``.
-LIVE_ORDERINGS = ("quality", "view_count")
+# The API's descending orderings (``ordering=-<name>``): each has an index of live articles in
+# that order. Ascending ones read the plain index of the field (NULL sorts last there already).
+LIVE_ORDERINGS = ("quality", "view_count", "reading_time", "last_reviewed", "published_at", "title")
 LIVE = Q(state=ArticleState.PUBLISHED)
 
 
@@ -237,8 +238,8 @@ class Article(models.Model):
             models.Index(fields=["difficulty", "state", "id"], name="article_difficulty"),
             models.Index(fields=["revision_status"], name="article_revision_status"),
             models.Index(fields=["source_digest"], name="article_source_digest"),
-            # Live lists ordered best first (``ordering=-quality``, ``-view_count``): read in the
-            # order of the index until a page is full, never sorted whole.
+            # Live lists in a descending order (``ordering=-quality``): read in the order of the
+            # index until a page is full, never sorted whole.
             *(
                 LiveOrderIndex(
                     F(name).desc(nulls_last=True), F("id").desc(), name=f"article_live_{name}", condition=LIVE

@@ -5,9 +5,10 @@
   article), and a filter on a value reads its live articles in id order, ready to merge with a
   tag's or entity's article ids for the page's count. Rebuilt in place, so the import writes no
   more indexes than before.
-- ``article_live_quality`` and ``article_live_view_count``: live articles best first, unknown
-  values last, as the API's ``ordering=-quality`` and ``-view_count`` read them: a filtered,
-  ordered page reads the index until it is full instead of sorting every match.
+- ``article_live_<field>`` for each of the API's descending orderings (quality, view count,
+  reading time, last reviewed, publication date, title): live articles in that order, unknown
+  values last, as ``ordering=-quality`` reads them: a filtered, ordered page reads the index until
+  it is full instead of sorting every match. Ascending orderings read the field's plain index.
 """
 
 from django.db import migrations, models
@@ -39,6 +40,6 @@ class Migration(migrations.Migration):
                     name=f"article_live_{name}",
                 ),
             )
-            for name in ("quality", "view_count")
+            for name in ("quality", "view_count", "reading_time", "last_reviewed", "published_at", "title")
         ),
     ]

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles import selectors
-from articles.models import Article, ArticleState, ArticleTag, Tag
+from articles.models import LIVE_ORDERINGS, Article, ArticleState, ArticleTag, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +86,10 @@ def _plan(queryset) -> str:
 
 
 @postgresql_only
-@pytest.mark.parametrize("field", ["quality", "view_count"])
+@pytest.mark.parametrize("field", LIVE_ORDERINGS)
 def test_a_live_list_best_first_is_read_in_index_order(field, sample_article):
-    """``ordering=-quality``: a page is read from article_live_quality in order, never sorted."""
+    """``ordering=-quality`` and the other descending orderings: a page is read from the field's
+    live index in order, never sorted."""
     with transaction.atomic():
         plan = _plan(
             Article.objects.live()
