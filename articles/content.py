@@ -103,7 +103,16 @@ def article_field_values(content: dict[str, Any]) -> dict[str, Any]:
     values["version"] = revision.get("version")
     last_reviewed = revision.get("last_reviewed")
     values["last_reviewed"] = dt.date.fromisoformat(last_reviewed) if last_reviewed else None
+    values["labels"] = content_labels(content)
     return values
+
+
+def content_labels(content: dict[str, Any]) -> str:
+    """The ``labels`` column: stack and tool tags and entity names, one a line (full-text search
+    weighs them with the topic and summary; articles/search.py)."""
+    names = [*(content.get("stack") or []), *(content.get("tools") or [])]
+    names.extend(entity.get("name") for entity in content.get("entities") or [] if isinstance(entity, dict))
+    return "\n".join(name for name in names if isinstance(name, str))
 
 
 # --------------------------------------------------------------------------- validation

@@ -183,6 +183,11 @@ class Article(models.Model):
     )
     body = models.JSONField(default=list, blank=True, help_text="Typed body blocks in order.")
     body_text = models.TextField(blank=True, help_text="The body exactly as written.")
+    # Derived from the content: the stack and tool tags and entity names, one a line, so that
+    # full-text search indexes them from this row alone (articles/search.py).
+    labels = models.TextField(
+        blank=True, default="", editable=False, help_text="Stack, tools and entity names, for search."
+    )
 
     # Tags and entities, ordered per article.
     tags = models.ManyToManyField(Tag, through="ArticleTag", related_name="articles")

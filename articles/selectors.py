@@ -4,10 +4,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, Subquery, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from articles import search
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, Tag
 from articles.similarity import neighbours_for
@@ -67,13 +68,13 @@ LIST_DEFERRED = ("body", "body_text", "payload", "outline", "checklist", "notes"
 
 
 def _for_lists(queryset):
+    return _list_columns(queryset.order_by("-published_at", "-id"))
+
+
+def _list_columns(queryset):
     # The list templates show a summary line, never the body or the other large parts.
-    return (
-        queryset.order_by("-published_at", "-id")
-        .defer(*LIST_DEFERRED)
-        .prefetch_related(
-            Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
-        )
+    return queryset.defer(*LIST_DEFERRED).prefetch_related(
+        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
     )
 
 
@@ -109,17 +110,23 @@ def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:
 
 
 def search_live_articles(query: str):
-    """Live articles whose title, topic, summary or checklist contain every word of ``query``."""
-    queryset = Article.objects.live()
-    words = query.split()[:10]
-    for word in words:
-        queryset = queryset.filter(
-            Q(title__icontains=word)
-            | Q(topic__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(checklist__icontains=word)
-        )
-    return _for_lists(queryset) if words else Article.objects.none()
+    """Live articles that match ``query``, best first (``articles.search``: the API's search too)."""
+    return _list_columns(search.search(Article.objects.live(), query))
+
+
+def search_snippets(query: str, articles) -> dict[int, str]:
+    """HTML snippets (matched words marked, the rest escaped) of one page of search results."""
+    return search.snippets(query, [article.id for article in articles])
+
+
+def search_correction(query: str) -> str | None:
+    """A corrected query to offer when ``query`` found nothing ("did you mean")."""
+    return search.correction(query)
+
+
+def search_suggestions(query: str) -> list[dict]:
+    """Titles and addresses of the best live matches of a query being typed."""
+    return search.suggest_titles(Article.objects.live(), query)
 
 
 def filter_choices() -> dict[str, list]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tools/<slug:slug>/", views.tool_page, name="tool"),
     path("entities/<str:type>/<slug:slug>/", views.entity_page, name="entity"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search-suggest"),
     path("feed/", LatestArticlesFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),

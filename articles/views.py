@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.contrib.staticfiles import finders
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -95,8 +95,31 @@ def _browse(request, heading, about, articles):
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
     page = _page(request, selectors.search_live_articles(query))
+    snippets = selectors.search_snippets(query, page.object_list)
+    for article in page.object_list:
+        article.search_snippet = snippets.get(article.id, "")
+    correction = selectors.search_correction(query) if query and not page.object_list else None
     head = seo.search_head(request, query=query, page=page)
-    return render(request, "articles/search.html", {"page": page, "query": query, "seo": head})
+    return render(
+        request,
+        "articles/search.html",
+        {"page": page, "query": query, "correction": correction, "seo": head},
+    )
+
+
+@require_safe
+def search_suggest(request):
+    """Titles of the best matches of what is typed in the search box (``?q=rollb``), as JSON:
+    ``{"query": ..., "results": [{"title": ..., "url": ...}]}``; fewer than 3 characters find
+    nothing. Read by static/js/search-suggest.js."""
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.search_suggestions(query) if len(query) >= SUGGEST_MIN_CHARS else []
+    response = JsonResponse({"query": query, "results": results})
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+SUGGEST_MIN_CHARS = 3
 
 
 @require_safe

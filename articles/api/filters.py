@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
+from articles import search
 from articles.api.schema import ISO_DATE_PATTERN
 from articles.content import MAX_READING_TIME
 from articles.models import Article, ArticleEntity, Tag
@@ -151,7 +152,15 @@ class ArticleFilter(django_filters.FilterSet):
     reviewed_after = IsoDateFilter(field_name="last_reviewed", lookup_expr="gte")
     reviewed_before = IsoDateFilter(field_name="last_reviewed", lookup_expr="lte")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Words in title, topic, summary or reference."
+        method="filter_search",
+        help_text="Full-text search, as the site's: every word must appear in the title, topic, summary, "
+        "tags, entities, outline, checklist or body, in any form (English stemming: 'rotating' finds "
+        "'rotation'). \"A phrase\" in quotes must appear as written, -word excludes a word, 'or' "
+        "between words accepts either, and the last word also matches the start of a word while "
+        "typing (3 characters or more). Results come best first (title matches count most, then "
+        "topic, summary, tags and entities, then the rest; quality and freshness break near ties) "
+        "unless 'ordering' is given. Operators of other syntaxes are plain separators; a value "
+        "with no word to look for finds nothing.",
     )
     ordering = extend_schema_field(
         {
@@ -195,11 +204,5 @@ class ArticleFilter(django_filters.FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        for word in value.split()[:10]:
-            queryset = queryset.filter(
-                Q(title__icontains=word)
-                | Q(topic__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(reference__icontains=word)
-            )
-        return queryset
+        # Best first; an explicit ``ordering`` (applied after this filter) replaces that order.
+        return search.search(queryset, value)

@@ -66,6 +66,8 @@ def test_reader_pages_and_the_sign_in_page_are_valid_html(client, sample_article
         "/search/",
         "/search/?q=rollback",
         '/search/?q="><b>x',
+        "/search/?q=rollbak",  # nothing found: "did you mean"
+        '/search/?q="quoted" <b>',  # snippets of the hostile title's article
         "/no/such/page/",
         "/admin/login/",
     ):
