@@ -13,7 +13,7 @@ versions an answer depends on are read (one ``get_many``) *before* the answer is
 change that commits while it is being built leaves the entry stale, never wrong. A hit is an
 entry whose namespaces all still hold the tokens it recorded; a namespace that is missing (never
 made, evicted, or bumped) gets a new random token, so it can only make entries invalid, never
-valid. A hit costs two cache reads and no SQL query.
+valid. A hit costs three cache reads (versions, the URL's Vary list, the entry) and no SQL query.
 
 Invalidating is deleting namespace keys, after the writing transaction commits
 (``articles.changes.articles_changed`` registers it with ``transaction.on_commit``): no row
