@@ -182,12 +182,14 @@ def test_browse_pages(client, sample_article):
     assert client.get("/entities/stack/nothing/").status_code == 404
 
 
-def test_search_covers_title_topic_summary_and_checklist(client, sample_article):
+def test_search_covers_title_topic_summary_checklist_tags_and_body(client, sample_article):
     for query in (
         "production checklist",
         "rollback friendly / python",
         "maintainable documentation",
         "safe backup",
+        "uvicorn",
+        "idempotent cron events",
     ):
         assert sample_article.get_absolute_url() in text_of(client.get("/search/", {"q": query})), query
     assert "No articles found" in text_of(client.get("/search/", {"q": "kubernetes"}))
