@@ -14,11 +14,11 @@ from articles.cards import card_png
 from articles.models import Tag
 
 
-def _page(request, queryset):
+def _page(request, queryset, paginator=Paginator):
     """The requested page of a list; 404 for a page number that is not one of its pages, so that
     no address serves a copy of page 1 (no ``page`` at all is page 1)."""
     try:
-        return Paginator(queryset, selectors.READER_PAGE_SIZE).page(request.GET.get("page", 1))
+        return paginator(queryset, selectors.READER_PAGE_SIZE).page(request.GET.get("page", 1))
     except InvalidPage:
         raise Http404("No such page of this list.") from None
 
@@ -94,7 +94,7 @@ def _browse(request, heading, about, articles):
 @read_cache.anonymous_page(read_cache.lists)
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    page = _page(request, selectors.search_live_articles(query))
+    page = _page(request, selectors.search_live_articles(query), paginator=selectors.SearchPaginator)
     snippets = selectors.search_snippets(query, page.object_list)
     for article in page.object_list:
         article.search_snippet = snippets.get(article.id, "")

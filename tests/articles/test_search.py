@@ -349,3 +349,11 @@ def test_sqlite_and_postgresql_each_use_their_index():
             assert {"article_fts_insert", "article_fts_update", "article_fts_delete"} <= {
                 name for (name,) in cursor.fetchall()
             }
+
+
+def test_a_search_page_counts_at_most_the_limit(client, corpus, monkeypatch):
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", 2)
+    page = client.get("/search/", {"q": "kubernetes"}).content.decode()
+    assert "More than 2 results" in page
+    assert len(site_slugs(client, "kubernetes")) == 3  # pages reach one past the limit, no further
+    assert "1 result for" in client.get("/search/", {"q": "autoscaling"}).content.decode()
