@@ -525,29 +525,6 @@ def test_the_default_read_cache_is_shared_by_every_process_of_the_machine():
         assert configured.CACHES["read"]["BACKEND"].endswith("FileBasedCache")
 
 
-def test_a_shared_redis_cache_serves_every_process(client, sample_article, settings):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server on 127.0.0.1:6379")
-    settings.CACHES = {
-        **settings.CACHES,
-        "shared": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-        },
-    }
-    settings.READ_CACHE_ALIAS = "shared"
-    caches["shared"].clear()
-    first = client.get(page_url(sample_article))
-    keys = redis.Redis.from_url("redis://127.0.0.1:6379/15").keys()
-    assert any(b"cache_page" in key for key in keys)
-    assert client.get(page_url(sample_article)).content == first.content
-    assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"
-    caches["shared"].clear()
-
-
 def test_no_table_readers_see_has_a_generation_trigger():
     """Writers no longer update a shared row: migration 0013 dropped the triggers."""
     with connection.cursor() as cursor:

@@ -196,3 +196,25 @@ def pg_proxy() -> Iterator[TcpProxy]:
     proxy = TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432))).start()
     yield proxy
     proxy.stop()
+
+
+# The Redis the shared-cache tests use: .ci/run starts one and sets REQUIRE_REDIS=1, so there
+# these tests fail instead of skipping when it does not answer.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def shared_redis():
+    """A Redis client on REDIS_URL's database, emptied before and after the test."""
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but no Redis answers at {REDIS_URL}")
+        pytest.skip(f"no Redis server at {REDIS_URL}")
+    server.flushdb()
+    yield server
+    server.flushdb()

@@ -3,7 +3,8 @@
 One worker builds a reader page and stores it; the other serves what is stored. To tell a page
 served from Redis from one built again, the test changes the stored entry in Redis between the
 two requests (the same number of bytes, so the stored value stays readable): only an answer
-read from Redis carries the change. Skipped only when no Redis server answers on 127.0.0.1:6379.
+read from Redis carries the change. Skipped only when no Redis server answers (TEST_REDIS_URL,
+tests/faults/conftest.py); .ci/run starts one and makes its absence a failure.
 
 Which worker accepts a connection is the kernel's choice, so the test makes it, as
 test_shared_throttle.py does: a first request is held open half-sent, which keeps one worker
@@ -16,26 +17,13 @@ import urllib.request
 
 import pytest
 
-from tests.faults.conftest import free_port, start_python, stop_group, wait_for
+from tests.faults.conftest import REDIS_URL, free_port, start_python, stop_group, wait_for
 from tests.faults.test_shared_throttle import gunicorn_database
-
-redis = pytest.importorskip("redis")
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 ORIGINAL = b"production checklist"
 CHANGED = b"PRODUCTION CHECKLIST"  # as long as ORIGINAL
-
-
-@pytest.fixture
-def shared_redis():
-    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        server.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server on 127.0.0.1:6379")
-    return server
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The anonymous API limit under gunicorn with two workers: one count with a shared cache.
 
 DRF keeps each client's request times in the default cache. With ``CACHE_URL`` naming a shared
-cache (here a file cache in a temporary folder; redis:// across machines) both workers read and
+cache (a file cache in a temporary folder, and Redis as across machines) both workers read and
 write the same count, so the limit holds for the whole server. With the in-memory default each
 worker counts on its own, as README says; the second case shows it, and so shows that the requests
 really reach both workers.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import database_url, free_port, start_python, stop_group, wait_for
+from tests.faults.conftest import REDIS_URL, database_url, free_port, start_python, stop_group, wait_for
 
 # No transaction held open: SQLite's in-memory test database can then be copied to a file.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -166,8 +166,17 @@ def worker_pids(access_log: Path) -> set[str]:
     return {line.split()[0] for line in lines}
 
 
-def test_a_shared_cache_makes_one_limit_for_every_worker(serve, tmp_path):
-    port, access_log = serve(f"file://{tmp_path / 'cache'}")
+@pytest.fixture(params=["file", "redis"])
+def shared_cache_url(request, tmp_path):
+    """A cache both workers share: files in a temporary folder, or Redis (as across machines)."""
+    if request.param == "redis":
+        request.getfixturevalue("shared_redis")
+        return REDIS_URL
+    return f"file://{tmp_path / 'cache'}"
+
+
+def test_a_shared_cache_makes_one_limit_for_every_worker(serve, shared_cache_url):
+    port, access_log = serve(shared_cache_url)
     answers = requests_over_both_workers(port, LIMIT + 3)
     assert len(worker_pids(access_log)) == 2, "the requests did not reach both workers"
     statuses = [status for status, _ in answers]
