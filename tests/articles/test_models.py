@@ -75,8 +75,8 @@ def test_an_unused_tag_can_be_deleted():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no covering indexes")
-def test_the_live_list_index_carries_the_home_page_filter_values():
-    """So the home page reads the difficulties and code languages in use from the index alone."""
+def test_the_live_list_index_is_newest_live_first_with_the_filter_columns():
+    """The index every newest-first list of live articles reads (docs/data-model.md)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'article_live_latest'")
         (definition,) = cursor.fetchone()
