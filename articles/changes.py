@@ -46,6 +46,12 @@ class Bump:
         self.ids = sorted({int(pk) for pk in ids})
         self.everything = everything
 
+    @classmethod
+    def joined(cls, bumps: Iterable["Bump"]) -> "Bump":
+        """One bump that owes what all of these owe (commits that landed together)."""
+        bumps = list(bumps)
+        return cls([pk for bump in bumps for pk in bump.ids], everything=any(b.everything for b in bumps))
+
     def __call__(self) -> None:
         # Done whatever this process's READ_CACHE says: the web processes may cache all the same.
         if self.everything:
