@@ -196,10 +196,12 @@ def commit_without_flush_wait(model: type[Model]) -> None:
 def check_keys_by_index(model: type[Model]) -> None:
     """Make the current transaction's foreign-key checks probe primary keys by index.
 
-    PostgreSQL checks each new row's foreign keys with a cached plan. Tags and entities are
-    tables of a few pages, which the planner prefers to read whole, so a batch of thousands of
-    links would re-read them thousands of times at commit. With sequential scans off for this
-    transaction (its own queries all use indexes anyway), each check is one index probe.
+    PostgreSQL checks each new row's foreign keys with a cached plan, and reads a table of a few
+    pages whole rather than through its index. It was written for the part tables' keys to tags
+    and entities, which migration 0007 removed; the keys an import still writes are the releases
+    tables' (revision, release, audit event) to articles, revisions and users. With sequential
+    scans off for this transaction (its own queries all use indexes anyway), each check is one
+    index probe. Whether it still pays is for the import benchmark to show before it goes.
     Other databases: no effect.
     """
     _in_postgresql_transaction(model, "SET LOCAL enable_seqscan TO OFF")
