@@ -175,12 +175,16 @@ def test_publishing_while_an_import_updates_the_article_keeps_the_history_consis
         lambda: import_document(newer.encode(), path="newer.txt"),
     )
     # Whichever took the lock first, the other saw its result: an import after the publish
-    # updates the live article; a publish after the import finds a new draft and is refused.
+    # updates the live article; an import before it is kept beside the approved work as a
+    # conflict (editors' work is never overwritten), and the publish is refused until a reviewer
+    # resolves it.
     assert imported.outcome == "updated", imported
     article = Article.objects.get(pk=approved.pk)
     if isinstance(published, Exception):
         assert isinstance(published, services.InvalidTransition), repr(published)
-        assert pending_state(article) == "draft" and article.version == "1.5.4"
+        release = Release.objects.get(article_id=article.pk)
+        assert release.review_state == "reviewed" and release.conflict_revision_id is not None
+        assert article.version == "1.5.4"
     else:
         assert article.version == "1.9.0"
     publishes = 0 if isinstance(published, Exception) else 1
