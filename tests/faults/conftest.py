@@ -8,11 +8,14 @@ migrations created (the Editors and Reviewers groups) after the tables are empti
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -218,3 +221,46 @@ def shared_redis():
     server.flushdb()
     yield server
     server.flushdb()
+
+
+def gunicorn_database(tmp_path: Path) -> str:
+    """A DATABASE_URL gunicorn's workers can open for the test database: PostgreSQL's as it is;
+    SQLite's in-memory test database copied to a file."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return database_url()
+    path = tmp_path / "db.sqlite3"
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    try:
+        connection.connection.backup(target)
+    finally:
+        target.close()
+    return f"sqlite:///{path}"
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_gunicorn(env: dict[str, str], access_log: Path) -> tuple[subprocess.Popen, int]:
+    """gunicorn with 2 workers and ``env``, answering /health: (process, port). Its access log
+    names the process of each answer (``%(p)s %(s)s %(U)s``); stop it with stop_group."""
+    port = free_port()
+    args = [
+        "-m", "gunicorn", "config.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", "2",
+        "--timeout", "60",
+        "--access-logfile", str(access_log),
+        "--access-logformat", "%(p)s %(s)s %(U)s",
+    ]  # fmt: skip
+    process = start_python(args, env)
+    wait_for(lambda: healthy(port) or process.poll() is not None, 60, what="gunicorn")
+    assert process.poll() is None, process.communicate()
+    return process, port

@@ -13,12 +13,10 @@ busy while the next request goes to the other. Gunicorn's access log names each 
 
 import signal
 import socket
-import urllib.request
 
 import pytest
 
-from tests.faults.conftest import REDIS_URL, free_port, start_python, stop_group, wait_for
-from tests.faults.test_shared_throttle import gunicorn_database
+from tests.faults.conftest import REDIS_URL, gunicorn_database, start_gunicorn, stop_group, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,7 +28,6 @@ CHANGED = b"PRODUCTION CHECKLIST"  # as long as ORIGINAL
 def gunicorn(tmp_path, shared_redis, sample_article):
     """gunicorn with 2 workers on the test database (with the sample article: SQLite's is copied
     when it starts) and CACHE_URL naming Redis: (port, access log)."""
-    port = free_port()
     access_log = tmp_path / "access.log"
     env = {
         "DATABASE_URL": gunicorn_database(tmp_path),
@@ -40,29 +37,11 @@ def gunicorn(tmp_path, shared_redis, sample_article):
         "LOG_LEVEL": "WARNING",
         "STATIC_ROOT": str(tmp_path / "static"),
     }
-    args = [
-        "-m", "gunicorn", "config.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", "2",
-        "--timeout", "60",
-        "--access-logfile", str(access_log),
-        "--access-logformat", "%(p)s %(s)s %(U)s",
-    ]  # fmt: skip
-    process = start_python(args, env)
+    process, port = start_gunicorn(env, access_log)
     try:
-        wait_for(lambda: healthy(port) or process.poll() is not None, 60, what="gunicorn")
-        assert process.poll() is None, process.communicate()
         yield port, access_log
     finally:
         stop_group(process, signal.SIGTERM)
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def request_bytes(path: str) -> bytes:

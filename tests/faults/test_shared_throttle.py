@@ -15,37 +15,19 @@ import ipaddress
 import re
 import signal
 import socket
-import sqlite3
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import REDIS_URL, database_url, free_port, start_python, stop_group, wait_for
+from tests.faults.conftest import REDIS_URL, gunicorn_database, start_gunicorn, stop_group, wait_for
 
 # No transaction held open: SQLite's in-memory test database can then be copied to a file.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 LIMIT = 5
 PATH = "/api/articles/"
-
-
-def gunicorn_database(tmp_path: Path) -> str:
-    """A DATABASE_URL gunicorn's workers can open for the test database: PostgreSQL's as it is;
-    SQLite's in-memory test database copied to a file."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return database_url()
-    path = tmp_path / "db.sqlite3"
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    try:
-        connection.connection.backup(target)
-    finally:
-        target.close()
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -56,8 +38,7 @@ def serve(tmp_path):
     database = gunicorn_database(tmp_path)
 
     def start(cache_url: str) -> tuple[int, Path]:
-        port = free_port()
-        access_log = tmp_path / f"access-{port}.log"
+        access_log = tmp_path / f"access-{len(started)}.log"
         env = {
             "DATABASE_URL": database,
             "DEBUG": "0",
@@ -71,36 +52,13 @@ def serve(tmp_path):
             "TRUSTED_PROXIES": "0",
             "SIGNIN_TRUSTED_PROXIES": "",
         }
-        args = [
-            "-m", "gunicorn", "config.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", "2",
-            "--timeout", "60",
-            "--access-logfile", str(access_log),
-            "--access-logformat", "%(p)s %(s)s %(U)s",
-        ]  # fmt: skip
-        process = start_python(args, env)
+        process, port = start_gunicorn(env, access_log)
         started.append(process)
-        wait_for(
-            lambda: health(port) or process.poll() is not None,
-            60,
-            what="gunicorn",
-            diagnose=lambda: process.poll(),
-        )
-        assert process.poll() is None, process.communicate()
         return port, access_log
 
     yield start
     for process in started:
         stop_group(process, signal.SIGTERM)
-
-
-def health(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def spoofed_addresses():
