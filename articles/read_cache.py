@@ -45,7 +45,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import cc_delim_re, get_cache_key, get_max_age, has_vary_header, learn_cache_key
 
 # What staff see and readers do not (a draft, a preview of a revision, pending work) is kept by no
@@ -135,16 +135,21 @@ def _lookup(request: HttpRequest, names: list[str]) -> tuple[HttpResponse | None
     return response, current
 
 
+def cache_control_directives(response: HttpResponseBase) -> set[str]:
+    """The names of an answer's Cache-Control directives, lower-cased (``private="Set-Cookie"``
+    is ``private``)."""
+    return {
+        part.strip().split("=")[0].lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))
+    }
+
+
 def storable(request: HttpRequest, response: HttpResponse) -> bool:
     """Whether an answer may be served to every anonymous client."""
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
     if has_vary_header(response, "*"):
         return False
-    directives = {
-        part.strip().split("=")[0].lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))
-    }
-    if directives & {"private", "no-store", "no-cache"} or get_max_age(response) == 0:
+    if cache_control_directives(response) & {"private", "no-store", "no-cache"} or get_max_age(response) == 0:
         return False
     # The view asked for a CSRF token: the middleware will set a cookie on this answer.
     return not (request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"))

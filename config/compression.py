@@ -19,7 +19,8 @@ finished answer (ETags are made on the plain body; compressing turns them weak).
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
-from django.utils.cache import cc_delim_re
+
+from articles.read_cache import cache_control_directives
 
 
 def carries_secrets(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -33,8 +34,7 @@ def carries_secrets(request: HttpRequest, response: HttpResponseBase) -> bool:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return True
-    directives = {d.strip().lower() for d in cc_delim_re.split(response.get("Cache-Control", ""))}
-    return "private" in directives
+    return "private" in cache_control_directives(response)
 
 
 class SafeGZipMiddleware(GZipMiddleware):
