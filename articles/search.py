@@ -44,11 +44,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, FloatField, OuterRef
 from django.db.models.expressions import RawSQL
-from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, Tag
@@ -59,7 +57,6 @@ MAX_PHRASE_WORDS = 8
 PREFIX_MIN = 3  # a shorter last word is not matched as a prefix: it would match too much
 SNIPPET_SOURCE_CHARS = 3000
 SUGGEST_LIMIT = 8
-COUNT_LIMIT = 1000  # matches a search page counts (SearchPaginator)
 
 # The Snowball English stop words PostgreSQL's 'english' configuration drops (SQLite keeps
 # every word, so the query drops them there).
@@ -256,23 +253,6 @@ def search(queryset, text: str, *, order: bool = True):
     if order:
         found = found.order_by(F("search_rank").desc(), "-id")
     return found
-
-
-class SearchPaginator(Paginator):
-    """Pages of search results that count at most ``COUNT_LIMIT`` matches.
-
-    Counting every match of a common word means reading every matching row (half the table for
-    a word most articles use), as long again as ranking them; nobody reads past the first pages.
-    ``capped`` says the count stopped at the limit (the page shows "1,000+ results").
-    """
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by()[: COUNT_LIMIT + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > COUNT_LIMIT
 
 
 def snippets(text: str, article_ids: list[int]) -> dict[int, str]:

@@ -109,9 +109,6 @@ def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:
     return entity, _for_lists(Article.objects.live().filter(Exists(links)))
 
 
-SearchPaginator = search.SearchPaginator  # pages of search results, counting at most 1,000
-
-
 def search_live_articles(query: str):
     """Live articles that match ``query``, best first (``articles.search``: the API's search too)."""
     return _list_columns(search.search(Article.objects.live(), query))

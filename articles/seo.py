@@ -65,10 +65,14 @@ def _page_number(page) -> int | None:
 def _page_note(page) -> str:
     if page is None or page.number <= 1:
         return ""
+    if page.paginator.capped:
+        return f" Page {page.number}."
     return f" Page {page.number} of {page.paginator.num_pages}."
 
 
 def _count(page) -> str:
+    if page.paginator.capped:
+        return f"more than {page.paginator.count_limit:,} articles"
     total = page.paginator.count
     return f"{total} article{'' if total == 1 else 's'}"
 

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -12,13 +12,15 @@ from django.views.decorators.http import require_safe
 from articles import read_cache, selectors, seo
 from articles.cards import card_png
 from articles.models import Tag
+from articles.paging import CappedPaginator
 
 
-def _page(request, queryset, paginator=Paginator):
-    """The requested page of a list; 404 for a page number that is not one of its pages, so that
-    no address serves a copy of page 1 (no ``page`` at all is page 1)."""
+def _page(request, queryset):
+    """The requested page of a list, counted up to 1,000 (``articles.paging``); 404 for a page
+    number that is not one of its pages, so that no address serves a copy of page 1 (no ``page``
+    at all is page 1)."""
     try:
-        return paginator(queryset, selectors.READER_PAGE_SIZE).page(request.GET.get("page", 1))
+        return CappedPaginator(queryset, selectors.READER_PAGE_SIZE).page(request.GET.get("page", 1))
     except InvalidPage:
         raise Http404("No such page of this list.") from None
 
@@ -94,7 +96,7 @@ def _browse(request, heading, about, articles):
 @read_cache.anonymous_page(read_cache.lists)
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    page = _page(request, selectors.search_live_articles(query), paginator=selectors.SearchPaginator)
+    page = _page(request, selectors.search_live_articles(query))
     snippets = selectors.search_snippets(query, page.object_list)
     for article in page.object_list:
         article.search_snippet = snippets.get(article.id, "")

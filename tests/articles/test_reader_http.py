@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from articles.models import Article, Entity, Tag
+from articles.paging import CappedPaginator
 from tests.articles.test_site import variant
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,60 @@ def test_terms_only_drafts_carry_appear_in_no_listing(client, draft_only):
         assert response.status_code == 200 and response.json()["count"] == 0, filters
     home = client.get("/", {"stack": f"{SECRET}stack"})
     assert home.status_code == 200 and 'class="article-card"' not in home.content.decode()
+
+
+# -- lists counted up to a limit (articles.paging) -------------------------------------------------
+
+
+@pytest.fixture
+def counted_to_five(monkeypatch):
+    """Lists count at most 5 rows, so the 21 live articles of ``many_live`` are past the limit."""
+    monkeypatch.setattr(CappedPaginator, "count_limit", 5)
+
+
+def test_past_the_count_limit_every_page_is_still_served(client, many_live, counted_to_five):
+    for url in LISTS:
+        first = client.get(url).content.decode()
+        assert first.count('class="article-card"') == 20, url
+        assert "<span>Page 1</span>" in first and 'rel="next"' in first, url
+        second = client.get(page_url(url, "2")).content.decode()
+        assert second.count('class="article-card"') == 1, url  # the 21st, past the 6 counted
+        assert 'rel="prev"' in second and 'rel="next"' not in second, url
+        assert client.get(page_url(url, "3")).status_code == 404, url
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "9" * 30])
+def test_past_the_count_limit_a_number_that_is_not_a_page_is_a_404(client, many_live, counted_to_five, page):
+    for url in LISTS:
+        assert client.get(page_url(url, page)).status_code == 404, (url, page)
+
+
+def test_past_the_count_limit_the_pages_say_more_than(client, many_live, counted_to_five):
+    home = client.get("/").content.decode()
+    assert "The latest of more than 5 articles" in home
+    assert "Page 2." in client.get("/?page=2").content.decode()
+    assert "More than 5 results" in client.get("/search/?q=rollback").content.decode()
+
+
+def test_below_the_count_limit_the_count_is_exact(client, many_live):
+    home = client.get("/").content.decode()
+    assert "The latest of 21 articles" in home and "<span>Page 1 of 2</span>" in home
+    assert "21 results" in client.get("/search/?q=rollback").content.decode()
+
+
+def test_a_capped_list_reads_one_row_past_the_page_and_no_more(many_live, counted_to_five):
+    articles = Article.objects.live().order_by("-published_at", "-id")
+    paginator = CappedPaginator(articles, 4)
+    assert paginator.count == 6 and paginator.capped
+    everything = list(articles.values_list("pk", flat=True))
+    pages, number = [], 1
+    while True:
+        page = paginator.page(number)
+        pages.append([article.pk for article in page])
+        assert page.start_index() == (number - 1) * 4 + 1
+        assert page.end_index() == page.start_index() + len(page) - 1
+        if not page.has_next():
+            break
+        number = page.next_page_number()
+    assert [pk for page in pages for pk in page] == everything  # every row once, in order
+    assert [len(page) for page in pages] == [4, 4, 4, 4, 4, 1]
