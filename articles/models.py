@@ -431,7 +431,8 @@ class SimilarPosting(models.Model):
     """The articles that carry one term, with their weights: one slice of ids (a bucket) per row.
 
     ``data`` is the bucket's article ids (int32), then their quantised weights (int16, negative
-    for articles that are not live). Written by a rebuild, patched by refreshes; articles/similarity.py.
+    for articles that are not live). Written by a rebuild, patched by refreshes;
+    articles/similarity/stored_index.py.
     """
 
     term = models.TextField()
@@ -447,7 +448,8 @@ class SimilarPosting(models.Model):
 
 class SimilarState(models.Model):
     """Per bucket of article ids: each list's floor (the score an article must beat to enter it)
-    and each article's code language and difficulty (hashed), as arrays; articles/similarity.py."""
+    and each article's code language and difficulty (hashed), as arrays;
+    articles/similarity/stored_index.py."""
 
     bucket = models.IntegerField(primary_key=True)
     floors = models.BinaryField()

@@ -54,6 +54,7 @@ def main() -> None:
 
     from articles import similarity
     from articles.models import Article
+    from articles.similarity import incremental
     from corpus.generator import synthesize_document
     from releases.importing import Source, import_documents
 
@@ -80,7 +81,7 @@ def main() -> None:
         before = Article.objects.values("source_digest", "body_text", "topic").get(pk=pk)
         report = import_documents([Source(f"{reference}.txt", text.encode())])
         assert report.counts["updated"] == 1, report
-        _check_changed(pk, before, kind, similarity)
+        _check_changed(pk, before, kind, incremental)
         changed[kind] += 1
         begin = time.perf_counter()
         deferral.__exit__(None, None, None)
@@ -111,7 +112,7 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
-def _check_changed(pk: int, before: dict, kind: str, similarity) -> None:
+def _check_changed(pk: int, before: dict, kind: str, incremental) -> None:
     """The refresh about to be timed follows a real change: the article is live with the new
     document's content (its topic another one, or the same with another text) and it is among the
     articles the deferred refresh will bring up to date."""
@@ -126,7 +127,7 @@ def _check_changed(pk: int, before: dict, kind: str, similarity) -> None:
             problems.append("the live content did not change")
         if (after["topic"] != before["topic"]) != (kind == "topic"):
             problems.append(f"the topic went from {before['topic']!r} to {after['topic']!r} ({kind})")
-    if pk not in similarity._deferral.stack[-1]:
+    if pk not in incremental._deferral.stack[-1]:
         problems.append("the import asked for no refresh of it")
     if problems:
         raise SystemExit(f"bench_similar: article {pk}: " + "; ".join(problems))

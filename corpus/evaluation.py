@@ -8,6 +8,7 @@ from scipy import sparse
 
 from articles import similarity
 from articles.models import Article, SimilarArticle
+from articles.similarity import rebuild
 
 
 def evaluate(neighbours: dict[int, list[int]], clusters: dict[int, str], live: set[int], k: int = 5) -> dict:
@@ -47,7 +48,7 @@ def stored_neighbours() -> dict[int, list[int]]:
 
 def shared_tag_baseline(live: set[int], k: int = 5) -> dict[int, list[int]]:
     """The plain baseline: rank by the number of shared stack and tool tags (ties by id)."""
-    ids, live_mask, _languages, _difficulties, vocabulary, base = similarity._corpus_matrix()
+    ids, live_mask, _languages, _difficulties, vocabulary, base = rebuild._corpus_matrix()
     tags = np.array(
         [term.startswith("t:") for term in vocabulary] + [False] * (base.shape[1] - len(vocabulary))
     )
@@ -102,7 +103,7 @@ def _top_by_products(matrix, ids, live_mask, k: int) -> dict[int, list[int]]:
     for start in range(0, matrix.shape[0], 2000):
         block = np.arange(start, min(start + 2000, matrix.shape[0]))
         product = sp_matmul_topn(
-            matrix[block], live_t, top_n=k + 2, threshold=0.0, n_threads=similarity._threads()
+            matrix[block], live_t, top_n=k + 2, threshold=0.0, n_threads=rebuild._threads()
         )
         for position, row in enumerate(block.tolist()):
             begin, end = product.indptr[position], product.indptr[position + 1]
@@ -147,7 +148,7 @@ def _idf(matrix, live_mask):
 
 def ranked_by(method: str, k: int = 5) -> dict[int, list[int]]:
     """The corpus in the database ranked by one of METHODS (computed here, nothing stored)."""
-    ids, live_mask, languages, difficulties, _vocabulary, base = similarity._corpus_matrix()
+    ids, live_mask, languages, difficulties, _vocabulary, base = rebuild._corpus_matrix()
     idf, df = _idf(base, live_mask)
     binary = base.copy()
     binary.data[:] = 1.0

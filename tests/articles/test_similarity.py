@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from articles import similarity
 from articles.models import Article, SimilarArticle, SimilarityIndex
+from articles.similarity import incremental, rebuild
 from corpus.generator import synthesize, write_corpus
 from releases import services
 from releases.importing import Source, import_documents
@@ -274,7 +275,8 @@ def test_incremental_refreshes_give_the_lists_a_rebuild_gives(
     publishing again), then every list against a full rebuild with the same weights: the same
     neighbours in the same order with the same scores. Kept lists barely deeper than the shown
     ones make refreshes score lists that lost their entries again, from scratch."""
-    monkeypatch.setattr(similarity, "DEPTH", depth)
+    for module in (rebuild, incremental):  # where the rebuild and the refresh read it
+        monkeypatch.setattr(module, "DEPTH", depth)
     documents = list(synthesize(260, seed=8, difficulty="noisy"))
     import_all(*((d.filename, d.text.encode()) for d in documents[:200]))  # the first run rebuilds
     assert SimilarityIndex.current().live_count == Article.objects.live().count()
@@ -342,9 +344,9 @@ def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monk
         services.article_submit(article=article, user=reviewer)
         services.article_approve(article=article, user=reviewer)
     runs = []
-    original = similarity._Refresh.run
+    original = incremental._Refresh.run
     monkeypatch.setattr(
-        similarity._Refresh, "run", lambda self: (runs.append(set(self.touched)), original(self))
+        incremental._Refresh, "run", lambda self: (runs.append(set(self.touched)), original(self))
     )
     client.force_login(reviewer)
     response = client.post(
@@ -365,7 +367,7 @@ def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):
     value lands in the grown arrays (an id at a slice boundary used to raise IndexError)."""
     import numpy as np
 
-    from articles.similarity import SLICE, _State
+    from articles.similarity.stored_index import SLICE, _State
 
     state = _State()
     for pk in (SLICE, 3 * SLICE, 3 * SLICE + 7):

@@ -1,0 +1,344 @@
+"""The incremental refresh: after some articles changed, score them against every other
+article exactly, from the stored index, and update their lists and every list they leave, enter
+or rank in; the lists are the ones a rebuild with the same weights gives. ``deferred`` collects
+the refreshes of a bulk action into one.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from threading import local
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+
+from articles.bulk import bulk_insert_rows, lock_for_rewrite
+from articles.changes import articles_changed
+from articles.models import Article, SimilarArticle, SimilarPosting, SimilarVector
+from articles.similarity.lists import (
+    DEPTH,
+    LINK_FIELDS,
+    MIN_NEIGHBOURS,
+    NEIGHBOURS,
+    _fallback_for,
+    _rows,
+    _shown,
+)
+from articles.similarity.rebuild import rebuild_all
+from articles.similarity.scoring import (
+    UNIT,
+    Weights,
+    _bonus_points,
+    _code,
+    _order,
+    current_weights,
+    load_features,
+    quantise,
+)
+from articles.similarity.stored_index import BUCKET, OPEN, _decode, _encode, _State, _update
+
+REBUILD_SHARE = 0.2  # a refresh of more than this share of the articles ...
+REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds everything instead
+
+
+_deferral = local()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the refreshes asked for inside the block and run one, for all their articles, at
+    its end: a bulk action refreshes once however many articles it changed."""
+    stack = getattr(_deferral, "stack", None)
+    if stack is None:
+        stack = _deferral.stack = []
+    stack.append(set())
+    try:
+        yield
+    finally:
+        refresh(stack.pop())
+
+
+def refresh(article_ids: Iterable[int]) -> None:
+    """Bring similar posts up to date after these articles changed (imported, edited, published,
+    rolled back, archived or deleted): their own lists, and every list they leave, enter or
+    move in. Scored with the stored weights, exactly: the lists are the ones a rebuild with
+    those weights gives (``rebuild_all(keep_weights=True)``).
+    """
+    touched = {int(pk) for pk in article_ids}
+    if not touched:
+        return
+    stack = getattr(_deferral, "stack", None)
+    if stack:
+        stack[-1].update(touched)
+        return
+    weights = current_weights()
+    if weights is None or len(touched) > max(REBUILD_MIN, REBUILD_SHARE * weights.live_count):
+        rebuild_all(durable=True)  # never built, or a bulk import: a rebuild is the cheaper way
+        return
+    # Committed durably, like the writes it follows (an editor's publish, an API import).
+    with transaction.atomic():
+        lock_for_rewrite(SimilarArticle)  # one refresh at a time: each reads what the last wrote
+        _Refresh(touched, weights).run()
+
+
+class _Refresh:
+    """One refresh, inside the transaction that holds the lock: reads, scores, writes."""
+
+    def __init__(self, touched: set[int], weights: Weights):
+        self.touched = touched
+        self.weights = weights
+        self.features = load_features(touched)
+        self.vectors = {pk: quantise(feature.terms, weights) for pk, feature in self.features.items()}
+        self.state = _State()
+        # (term, bucket) -> [row id or None, ids, points, changed]
+        self.postings: dict[tuple[str, int], list] = {}
+        self._complete: set[str] = set()  # terms whose every bucket is in self.postings
+
+    def run(self) -> None:
+        self._patch_postings()
+        for pk, feature in self.features.items():
+            self.state.set_attributes(pk, _code(feature.language), _code(feature.difficulty))
+        for pk in self.touched - set(self.features):
+            self.state.set_floor(pk, np.inf)  # gone: in no list, with no list
+        lists: dict[int, list[tuple[int, int]]] = {}
+        entering: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        touched = np.array(sorted(self.touched), dtype=np.int64)
+        for pk, vector in self.vectors.items():
+            (candidates, live), cosines = self._scores(vector)
+            floors, languages, difficulties = self.state.lookup(candidates)
+            feature = self.features[pk]
+            scores = cosines + _bonus_points(
+                languages, difficulties, _code(feature.language), _code(feature.difficulty)
+            )
+            lists[pk] = self._own_list(pk, candidates, live, scores)
+            if feature.live:
+                # Lists it may enter: a score at least their floor (ties are settled on the rows).
+                reach = (scores / UNIT >= floors) & ~np.isin(candidates, touched)
+                for owner, value in zip(
+                    candidates[reach].tolist(), scores[reach].astype(np.int64).tolist(), strict=True
+                ):
+                    entering[owner].append((value, pk))
+        # One query: the lists that point at a touched article, and those it may enter.
+        current: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        pointing = set(
+            SimilarArticle.objects.filter(neighbour_id__in=self.touched)
+            .order_by()
+            .values_list("article_id", flat=True)
+        )
+        for article_id, neighbour_id, score in (
+            SimilarArticle.objects.filter(article_id__in=(pointing | set(entering)) - self.touched)
+            .order_by("article_id", "rank")
+            .values_list("article_id", "neighbour_id", "score")
+        ):
+            current[article_id].append((round(score * UNIT), neighbour_id))
+        recompute = []
+        for owner in sorted((set(current) | set(entering)) - self.touched):
+            floor = self.state.floor(owner)
+            if floor == np.inf:
+                continue  # not an article any more
+            rows = [entry for entry in current[owner] if entry[0] > 0]
+            kept = [entry for entry in rows if entry[1] not in self.touched]
+            if floor == OPEN:
+                merged = _order(kept + entering[owner])
+            else:
+                # Outside the list nothing is better than its last entry (the cut); a touched
+                # article that was that entry and scores the same stays.
+                cut = (-round(floor * UNIT), rows[-1][1] if rows else 0)
+                merged = _order(kept + [entry for entry in entering[owner] if (-entry[0], entry[1]) <= cut])
+                if len(merged) < NEIGHBOURS:
+                    recompute.append(owner)
+                    continue
+            if len(merged) > DEPTH:
+                self.state.set_floor(owner, merged[DEPTH - 1][0] / UNIT)
+            elif floor != OPEN:
+                self.state.set_floor(owner, merged[-1][0] / UNIT)
+            if merged[:DEPTH] != rows or len(rows) < len(current[owner]):
+                lists[owner] = merged[:DEPTH]
+        if recompute:
+            self._recompute(recompute, lists)
+        if any(feature.live for feature in self.features.values()):
+            # A new live article changes the newest ones, which short lists are topped up with:
+            # those topped up already, and those still empty (made while no other was live).
+            topped_up = SimilarArticle.objects.filter(score=0).values("article_id")
+            for article_id, neighbour_id, score in (
+                SimilarArticle.objects.filter(article_id__in=topped_up)
+                .exclude(article_id__in=list(lists))
+                .order_by("article_id", "rank")
+                .values_list("article_id", "neighbour_id", "score")
+            ):
+                found = lists.setdefault(article_id, [])
+                if score > 0:
+                    found.append((round(score * UNIT), neighbour_id))
+            for owner in self._empty_lists(set(lists) | self.touched):
+                lists[owner] = []
+        self._write(lists)
+
+    def _empty_lists(self, known: set[int]) -> list[int]:
+        """Open lists (every live article scoring above zero is in them) that hold no row at
+        all: made while no other article was live, so no fallback could top them up."""
+        open_owners = set(np.flatnonzero(self.state.floors == OPEN).tolist()) - known
+        if not open_owners:
+            return []
+        holding = set(
+            SimilarArticle.objects.filter(article_id__in=open_owners)
+            .order_by()
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+        return sorted(open_owners - holding)
+
+    def _recompute(self, owners: list[int], lists) -> None:
+        """Lists that lost too many of their entries: scored again against every article."""
+        features = load_features(owners)
+        vectors = {pk: quantise(feature.terms, self.weights) for pk, feature in features.items()}
+        self._read_postings({term for vector in vectors.values() for term in vector}, set())
+        for pk, vector in vectors.items():
+            (candidates, live), cosines = self._scores(vector)
+            _floors, languages, difficulties = self.state.lookup(candidates)
+            feature = features[pk]
+            scores = cosines + _bonus_points(
+                languages, difficulties, _code(feature.language), _code(feature.difficulty)
+            )
+            lists[pk] = self._own_list(pk, candidates, live, scores)
+
+    def _own_list(self, pk: int, candidates, live, scores) -> list[tuple[int, int]]:
+        """An article's DEPTH best among every live article it shares a term with; its floor."""
+        mine = live & (candidates != pk)
+        candidates, scores = candidates[mine], scores[mine]
+        if len(scores) > DEPTH + 1:  # only those at least as good as the (DEPTH + 1)-th, ties included
+            cut = -np.partition(-scores, DEPTH)[DEPTH]
+            candidates, scores = candidates[scores >= cut], scores[scores >= cut]
+        order = np.lexsort((candidates, -scores))[: DEPTH + 1]
+        own = list(zip(scores[order].astype(np.int64).tolist(), candidates[order].tolist(), strict=True))
+        self.state.set_floor(pk, OPEN if len(own) <= DEPTH else own[DEPTH - 1][0] / UNIT)
+        return own[:DEPTH]
+
+    def _read_postings(self, terms: set[str], patched: set[tuple[str, int]]) -> None:
+        """Every bucket of these terms, and these (term, bucket) rows, unless read already."""
+        terms = {term for term in terms if term not in self._complete}
+        patched = {key for key in patched if key not in self.postings and key[0] not in terms}
+        if not terms and not patched:
+            return
+        condition = Q(term__in=terms)
+        if patched:
+            condition |= Q(
+                term__in={term for term, _ in patched}, bucket__in={bucket for _, bucket in patched}
+            )
+        for row, term, bucket, data in SimilarPosting.objects.filter(condition).values_list(
+            "pk", "term", "bucket", "data"
+        ):
+            if term in terms or (term, bucket) in patched:
+                self.postings.setdefault((term, bucket), [row, *_decode(data), False])
+        self._complete |= terms
+
+    def _patch_postings(self) -> None:
+        """Take the touched articles out of the postings of their old terms, put them in those of
+        their new ones (signed by liveness), and record their terms."""
+        old = {
+            pk: terms.split("\n") if terms else []
+            for pk, terms in SimilarVector.objects.filter(article_id__in=self.touched).values_list(
+                "article_id", "terms"
+            )
+        }
+        keys = {
+            (term, pk // BUCKET)
+            for pk in self.touched
+            for term in [*old.get(pk, []), *self.vectors.get(pk, {})]
+        }
+        self._read_postings({term for vector in self.vectors.values() for term in vector}, keys)
+        touched = np.array(sorted(self.touched), dtype=np.int64)
+        for key in sorted(keys):
+            term, bucket = key
+            entry = self.postings.setdefault(key, [None, np.zeros(0, np.int64), np.zeros(0, np.int64), False])
+            keep = ~np.isin(entry[1], touched)
+            ids, points = entry[1][keep], entry[2][keep]
+            added = [
+                (pk, vector[term] if self.features[pk].live else -vector[term])
+                for pk, vector in self.vectors.items()
+                if pk // BUCKET == bucket and term in vector
+            ]
+            if added:
+                ids = np.concatenate([ids, np.array([pk for pk, _ in added], dtype=np.int64)])
+                points = np.concatenate([points, np.array([value for _, value in added], dtype=np.int64)])
+                order = np.argsort(ids, kind="stable")
+                ids, points = ids[order], points[order]
+            if len(ids) != len(entry[1]) or added:
+                entry[1:] = [ids, points, True]
+
+    def _scores(self, vector: dict[str, int]):
+        """((candidate ids, live mask), cosine points) of every article sharing a term with
+        ``vector``: sums of whole numbers, exact in any order."""
+        ids, points, weights = [], [], []
+        for (term, _bucket), (_row, term_ids, term_points, _changed) in self.postings.items():
+            if term in vector and len(term_ids):
+                ids.append(term_ids)
+                points.append(term_points)
+                weights.append(np.full(len(term_ids), vector[term], dtype=np.int64))
+        if not ids:
+            return (np.zeros(0, np.int64), np.zeros(0, bool)), np.zeros(0)
+        ids, points, weights = np.concatenate(ids), np.concatenate(points), np.concatenate(weights)
+        cosines = np.bincount(ids, weights=(np.abs(points) * weights).astype(np.float64))
+        live = np.zeros(len(cosines), dtype=bool)
+        live[ids] = points > 0
+        unique = np.flatnonzero(cosines > 0)
+        cosines, live = cosines[unique], live[unique]
+        return (unique, live), cosines
+
+    def _write(self, lists: dict[int, list[tuple[int, int]]]) -> None:
+        gone = self.touched - set(self.features)
+        short = [pk for pk, best in lists.items() if len(best) < MIN_NEIGHBOURS]
+        languages = (
+            dict(Article.objects.filter(pk__in=short).values_list("pk", "code_language")) if short else {}
+        )
+        fallback = _fallback_for({languages.get(pk) or "" for pk in short})
+        rows = [
+            row
+            for pk, best in lists.items()
+            if pk not in gone
+            for row in _rows(pk, best, fallback.get(languages.get(pk) or "", []))
+        ]
+        replaced = SimilarArticle.objects.filter(
+            Q(article_id__in=list(lists) + list(gone)) | Q(neighbour_id__in=gone)
+        )
+        before = _shown(replaced.values_list(*LINK_FIELDS))
+        replaced.delete()
+        # The lists that changed are what the articles' pages (and the API's full list) show.
+        after = _shown(row for row in rows if row[1] not in gone)
+        changed = [pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk)]
+        if changed:  # only live articles' lists are shown
+            changed = list(Article.objects.live().filter(pk__in=changed).values_list("pk", flat=True))
+        if changed:
+            articles_changed(changed, live=True)
+        bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
+        changed = [(key, entry) for key, entry in self.postings.items() if entry[3]]
+        emptied = [entry[0] for _key, entry in changed if entry[0] is not None and not len(entry[1])]
+        if emptied:
+            SimilarPosting.objects.filter(pk__in=emptied).delete()
+        _update(
+            SimilarPosting,
+            ("data",),
+            [
+                (entry[0], _encode(entry[1], entry[2]))
+                for _key, entry in changed
+                if entry[0] is not None and len(entry[1])
+            ],
+        )
+        bulk_insert_rows(
+            SimilarPosting,
+            ("term", "bucket", "data"),
+            [
+                (term, bucket, _encode(entry[1], entry[2]))
+                for (term, bucket), entry in changed
+                if entry[0] is None and len(entry[1])
+            ],
+        )
+        _update(
+            SimilarVector,
+            ("terms",),
+            [(pk, "\n".join(sorted(feature.terms))) for pk, feature in self.features.items()],
+            insert_missing=True,
+        )
+        if gone:
+            SimilarVector.objects.filter(article_id__in=gone).delete()
+        self.state.save()
