@@ -98,3 +98,20 @@ bench-quick: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles test-output .pytest_cache
+
+# Mutation testing (docs/testing.md): the parser's value rules and meta box, the read cache, its
+# invalidation (articles/changes.py) and the workflow's rules in releases/services (review states,
+# the publish and rollback blockers, version bumps, going live). mutmut copies the project to
+# mutants/ and runs, for each mutant, the tests that reach the mutated function; settings in
+# pyproject.toml ([tool.mutmut]). `$(BIN)/mutmut show NAME` prints a surviving mutant's change.
+WORKFLOW_FUNCTIONS := bump_version _next_published_version published_revision _go_live _move_review_state \
+	_state_label _submit_blocker _in_review_blocker _publish_blocker _rollback_blocker _archive_blocker \
+	_project_pending _make_pending
+MUTANTS ?= articles.parsing.values.* articles.parsing.meta.* articles.read_cache.* articles.changes.* \
+	$(foreach f,$(WORKFLOW_FUNCTIONS),releases.services*.x_$(f)__*)
+MUTATION_CHILDREN ?= 2
+
+.PHONY: mutation
+mutation: $(VENV)/.installed-dev
+	$(TEST_ENV) $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
+	$(BIN)/mutmut results
