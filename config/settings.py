@@ -34,6 +34,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_bytes(name: str) -> int | None:
+    """Read a size: a number of bytes, or of KiB, MiB or GiB with K, M or G (``64M``, ``1G``).
+    None when the variable is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    match = re.fullmatch(r"([0-9]+)\s*([KMG]?)(?:I?B)?", value.upper())
+    if not match or int(match[1]) == 0:
+        raise ImproperlyConfigured(f"{name} must be a size such as 67108864 or 64M, got {value!r}.")
+    return int(match[1]) * 1024 ** " KMG".index(match[2] or " ")
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -175,34 +187,40 @@ STORAGES = {
 
 # Caches. CACHE_URL picks the backend: unset for memory local to each process (no server
 # needed), redis://host:6379/0 for a cache shared by every app server, file:///path, or dummy://.
-def cache_from_url(url: str) -> dict:
+# Memory and files are bounded by the bytes they hold (config/cache_backends.py): max_bytes, or
+# the backend's default (64 MiB of memory per process, 512 MiB of files). Redis is bounded by
+# its own maxmemory.
+def cache_from_url(url: str, max_bytes: int | None = None) -> dict:
     scheme, _, rest = url.partition("://")
+    bound = {"MAX_BYTES": max_bytes} if max_bytes else {}
     if scheme in ("redis", "rediss"):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     if scheme == "file":
         return {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache_backends.ByteBoundedFileBasedCache",
             "LOCATION": rest,
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "3000"))},
+            "OPTIONS": bound,
         }
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if scheme == "locmem":
         return {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "config.cache_backends.ByteBoundedLocMemCache",
             "LOCATION": rest or "default",
-            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "3000"))},
+            "OPTIONS": bound,
         }
     raise ImproperlyConfigured(
         f"CACHE_URL must start with redis://, file://, locmem:// or dummy://, got {url!r}."
     )
 
 
-CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or "locmem://")}
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL") or "locmem://", env_bytes("CACHE_MAX_BYTES"))}
 # The anonymous read cache (articles/read_cache.py): on unless READ_CACHE=0. Its invalidations
 # are keys in the cache itself, so every process that writes (web workers, the importer,
 # publish_scheduled) must share it: CACHE_URL when set, else files under var/ on this machine,
 # apart for each database. READ_CACHE_URL chooses another (locmem:// only for one process).
+# READ_CACHE_MAX_BYTES bounds it when it is memory or files (CACHE_MAX_BYTES when it is
+# CACHE_URL's cache, which one bound must hold).
 READ_CACHE = env_bool("READ_CACHE", True)
 READ_CACHE_ALIAS = "read"
 _database_tag = hashlib.sha256(
@@ -211,7 +229,13 @@ _database_tag = hashlib.sha256(
 CACHES["read"] = cache_from_url(
     os.environ.get("READ_CACHE_URL")
     or os.environ.get("CACHE_URL")
-    or f"file://{VAR_DIR / 'read-cache' / _database_tag}"
+    or f"file://{VAR_DIR / 'read-cache' / _database_tag}",
+    env_bytes("READ_CACHE_MAX_BYTES")
+    or (
+        env_bytes("CACHE_MAX_BYTES")
+        if os.environ.get("CACHE_URL") and not os.environ.get("READ_CACHE_URL")
+        else None
+    ),
 )
 CACHES["read"]["KEY_PREFIX"] = _database_tag  # a cache shared by several databases keeps them apart
 READ_CACHE_TIMEOUT = int(os.environ.get("READ_CACHE_TIMEOUT", "600"))
