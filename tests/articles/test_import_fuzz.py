@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag
 from articles.parsing import MAX_DOCUMENT_BYTES, MAX_ERRORS, MAX_LINE_CHARS
-from releases import importing
-from releases.importing import OUTCOMES, Importer, Source, import_document
+from releases.importing import OUTCOMES, Importer, Source, import_document, parsing, pipeline
 from releases.models import AuditEvent, Revision
 from tests.conftest import BASE_DIR, SAMPLE_PATH
 
@@ -479,8 +478,11 @@ def parse_spy(monkeypatch):
 
         return wrapper
 
-    monkeypatch.setattr(importing, "parse_page", spy(importing.parse_page))
-    monkeypatch.setattr(importing, "parse_document", spy(importing.parse_document))
+    # Where the importer reads them: the parse itself, and the run that starts it (or refuses
+    # undecodable bytes with the parser's message).
+    monkeypatch.setattr(parsing, "parse_page", spy(parsing.parse_page))
+    monkeypatch.setattr(pipeline, "parse_page", spy(pipeline.parse_page))
+    monkeypatch.setattr(pipeline, "parse_document", spy(pipeline.parse_document))
     return calls
 
 
