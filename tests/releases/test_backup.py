@@ -28,6 +28,7 @@ from articles.models import (
 )
 from corpus.generator import write_corpus
 from releases import backup, services
+from releases.backup import merge
 from releases.importing import Source, import_document, import_documents
 from releases.models import AuditEvent, Release, Revision
 
@@ -562,14 +563,14 @@ def _reference_of(line: str) -> str:
 def test_a_database_error_midway_leaves_nothing_of_that_article(tmp_path, knowledge_base, monkeypatch):
     export(tmp_path / "kb.jsonl")
     empty_the_database()
-    real = backup._merge_audit
+    real = merge._merge_audit
 
     def refuse_for_the_sample(article, *args):
         if article.reference == REFERENCE:
             raise DatabaseError("disk full")
         return real(article, *args)
 
-    monkeypatch.setattr(backup, "_merge_audit", refuse_for_the_sample)
+    monkeypatch.setattr(merge, "_merge_audit", refuse_for_the_sample)  # where the restore reads it
     status, report = restore(str(tmp_path / "kb.jsonl"))
 
     assert status == 1 and counts(report)["failed"] == 1 and counts(report)["created"] == 10
