@@ -35,6 +35,20 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Passwords the tests set are hashed with one fast round: the settings' PBKDF2 runs a million
+    rounds (seconds per user on a busy 2-core machine), and a test that signs in or creates a user
+    with a password checks what the site does with the password, not how costly its hash is. The
+    settings' hashers still verify any hash made elsewhere."""
+    from django.conf import settings as project_settings
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *project_settings.PASSWORD_HASHERS,
+    ]
+
+
+@pytest.fixture(autouse=True)
 def _empty_caches(settings):
     """Each test starts with empty caches: the read cache's keys are only unique per database.
     The read cache is this process's memory (the settings' default is files under var/, which
