@@ -514,6 +514,12 @@ def test_bad_whole_number_is_refused(value):
     assert "whole number" in problem.message
 
 
+def test_whole_number_message_names_what_is_accepted_and_the_value():
+    text = SAMPLE_TEXT.replace("reading time4", "reading timefour")
+    message = find_problem(parse_errors(text), "reading time").message
+    assert message == "expected a whole number (0 or more), got 'four'"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
@@ -532,6 +538,50 @@ def test_score_outside_0_to_100_is_refused(value):
     text = replace_line(SAMPLE_TEXT, "  • quality: 80", new)
     problem = find_problem(parse_errors(text), "score.quality")
     assert problem.line == line_number(text, new)
+
+
+@pytest.mark.parametrize(("written", "read"), [("0", 0), ("0" * 25 + "7", 7)])
+def test_whole_number_zero_and_leading_zeros_are_accepted(written, read):
+    """Zero is a whole number, and leading zeros neither change a number nor make it too large."""
+    text = SAMPLE_TEXT.replace("view count590939", f"view count{written}")
+    assert parse_ok(text).view_count == read
+
+
+def test_too_large_score_message_names_the_range():
+    text = replace_line(SAMPLE_TEXT, "  • quality: 80", "  • quality: 1000")
+    message = find_problem(parse_errors(text), "score.quality").message
+    assert message == "expected a whole number from 0 to 100, got a number that is too large (4 digits)"
+
+
+def test_record_text_field_may_hold_a_colon():
+    text = replace_line(SAMPLE_TEXT, "  • status: reviewed", "  • status: reviewed: by alice")
+    assert parse_ok(text).revision["status"] == "reviewed: by alice"
+
+
+def test_every_problem_of_a_record_is_reported():
+    """A bad bullet stops neither the reading of its record nor the checks of the fields after it."""
+    text = replace_line(SAMPLE_TEXT, "  • quality: 80", "  • quality:\n  • beauty: 1")
+    text = replace_line(text, "  • depth: 61", "  • depth: 6x")
+    problems = {(problem.line, problem.field, problem.message) for problem in parse_errors(text)}
+    assert problems == {
+        (line_number(text, "  • quality:"), "score.quality", "'quality' has no value"),
+        (
+            line_number(text, "  • beauty: 1"),
+            "score",
+            "unknown field 'beauty' in 'score'; expected one of: quality, freshness, depth, clarity",
+        ),
+        (
+            line_number(text, "  • depth: 6x"),
+            "score.depth",
+            "expected a whole number from 0 to 100, got '6x'",
+        ),
+    }
+
+
+def test_every_unknown_field_of_a_record_list_is_reported():
+    text = replace_line(SAMPLE_TEXT, "    • type: area", "    • weight: 3\n    • colour: red")
+    lines = sorted(problem.line for problem in parse_errors(text) if problem.field == "entities")
+    assert lines == [line_number(text, "    • weight: 3"), line_number(text, "    • colour: red")]
 
 
 def test_score_message_names_the_range_and_the_value():
@@ -573,6 +623,19 @@ def test_bad_date_is_refused(value):
     assert problem.line == line_number(text, new)
 
 
+def test_version_parts_of_nine_digits_are_accepted():
+    text = replace_line(SAMPLE_TEXT, "  • version: 1.5.4", "  • version: 999999999.0.0")
+    assert parse_ok(text).revision["version"] == "999999999.0.0"
+
+
+@pytest.mark.parametrize("value", ["２０２６-06-28", "20x6-06-28"])
+def test_date_with_other_than_ascii_digits_is_refused_as_not_a_date(value):
+    """Full-width digits would convert to a date: only 0-9 are digits of a date."""
+    text = replace_line(SAMPLE_TEXT, "  • last reviewed: 2026-06-28", f"  • last reviewed: {value}")
+    message = find_problem(parse_errors(text), "revision.last reviewed").message
+    assert message == f"expected a date YYYY-MM-DD, got '{value}'"
+
+
 def test_leap_day_is_a_real_date():
     text = replace_line(SAMPLE_TEXT, "  • last reviewed: 2026-06-28", "  • last reviewed: 2028-02-29")
     assert parse_ok(text).revision["last_reviewed"] == datetime.date(2028, 2, 29)
@@ -598,6 +661,29 @@ def test_bad_image_url_is_refused(url):
     text = replace_line(SAMPLE_TEXT, old, new)
     problem = find_problem(parse_errors(text), "image sources[3].url")
     assert problem.line == line_number(text, new)
+
+
+def test_image_url_with_whitespace_says_so():
+    old = "    • url: https://loremflickr.com/1200/630/code,developer?lock=35447"
+    text = replace_line(SAMPLE_TEXT, old, "    • url: https://example.com/a b.png")
+    message = find_problem(parse_errors(text), "image sources[3].url").message
+    assert message == (
+        "expected an absolute http or https URL, got 'https://example.com/a b.png' (it contains whitespace)"
+    )
+
+
+def test_image_url_with_a_port_and_no_host_is_refused():
+    old = "    • url: https://loremflickr.com/1200/630/code,developer?lock=35447"
+    text = replace_line(SAMPLE_TEXT, old, "    • url: http://:80/a.png")
+    assert find_problem(parse_errors(text), "image sources[3].url").line == line_number(
+        text, "    • url: http://:80/a.png"
+    )
+
+
+def test_plain_http_image_url_is_accepted():
+    old = "    • url: https://loremflickr.com/1200/630/code,developer?lock=35447"
+    text = replace_line(SAMPLE_TEXT, old, "    • url: http://loremflickr.com/1200/630")
+    assert parse_ok(text).image_sources[2]["url"] == "http://loremflickr.com/1200/630"
 
 
 def test_image_source_without_url_is_refused():
@@ -670,7 +756,16 @@ def test_unknown_record_field_is_refused():
     text = replace_line(SAMPLE_TEXT, "  • depth: 61", "  • depth: 61\n  • beauty: 99")
     problem = find_problem(parse_errors(text), "score")
     assert problem.line == line_number(text, "  • beauty: 99")
-    assert "beauty" in problem.message
+    assert problem.message == (
+        "unknown field 'beauty' in 'score'; expected one of: quality, freshness, depth, clarity"
+    )
+
+
+def test_unknown_record_field_is_named_without_its_value():
+    """The field name ends at the first colon: a value holding one (a time) is not part of it."""
+    text = replace_line(SAMPLE_TEXT, "  • depth: 61", "  • depth: 61\n  • beauty: 9:30")
+    message = find_problem(parse_errors(text), "score").message
+    assert message.startswith("unknown field 'beauty' in 'score';")
 
 
 def test_unknown_record_list_field_is_refused():
@@ -687,7 +782,9 @@ def test_repeated_record_field_is_refused():
 
 def test_record_bullet_without_a_name_is_refused():
     text = replace_line(SAMPLE_TEXT, "  • depth: 61", "  • depth 61")
-    assert find_problem(parse_errors(text), "score").line == line_number(text, "  • depth 61")
+    problem = find_problem(parse_errors(text), "score")
+    assert problem.line == line_number(text, "  • depth 61")
+    assert problem.message == "expected 'name: value' in 'score', got 'depth 61'"
 
 
 def test_empty_list_item_is_refused():
@@ -724,6 +821,9 @@ def test_bullet_after_a_blank_line_is_refused():
     text = replace_line(SAMPLE_TEXT, "  • logs", "\n  • logs")
     problem = find_problem(parse_errors(text), "post meta")
     assert problem.line == line_number(text, "  • logs")
+    assert problem.message == (
+        "unrecognised meta line '  • logs': a bullet must directly follow a key that stands alone on its line"
+    )
 
 
 def test_bullet_after_a_scalar_is_refused():
@@ -838,6 +938,14 @@ def test_unknown_key_without_bullets_is_an_empty_extra_with_a_warning():
     assert result.ok
     assert result.page.extra == {"lonely key": []}
     assert find_problem(result.warnings, "lonely key").line is not None
+
+
+def test_unknown_key_may_use_every_key_character():
+    """A key is lower-case letters, digits and single spaces: one using all of them is a key."""
+    key = "abcdefghijklmnopqrstuvwxyz 0123456789"
+    result = parse_page(with_meta(key))
+    assert result.ok
+    assert result.page.extra == {key: []}
 
 
 def test_unknown_key_starting_with_a_scalar_key_word_is_extra_when_bullets_follow():
