@@ -2,7 +2,7 @@
 anonymous visitors, editors, reviewers and superusers, each with its expected HTTP status.
 
 The expected statuses come from the documented rules (docs/workflow.md, README.md and the
-permission checks in releases/services.py), not from what the code happens to answer. The
+permission checks in releases/services/rules.py), not from what the code happens to answer. The
 completeness tests derive the admin URLs from the admin site and the API routes from the URL
 configuration, so a view or route added without rows here fails the suite.
 """
