@@ -1,6 +1,6 @@
 """Why an action was refused, in the domain's words. The services raise these; how each is answered
 is the caller's business: the API maps them to statuses in one exception handler
-(``releases.api_errors``), the admin turns them into messages (``releases.admin.refused``)."""
+(``releases.api_errors``), the admin turns them into messages (``releases.admin.messages.refused``)."""
 
 
 class WorkflowError(Exception):
