@@ -35,15 +35,26 @@ from articles.api.serializers import (
 )
 from articles.content import content_prefetch, revision_block, tag_names
 from articles.models import Article, ArticleTag
+from articles.paging import CappedPaginator
 from articles.selectors import LIST_DEFERRED, article_meta, live_dates, similar_articles, with_live_dates
 
 META_SIMILAR = 5
+API_COUNT_LIMIT = 10_000
+
+
+class CountedToLimit(CappedPaginator):
+    count_limit = API_COUNT_LIMIT
 
 
 class ArticlePagination(PageNumberPagination):
     """``page`` and ``page_size`` are whole numbers from 1 (else a 400 naming the parameter); a page
-    past the last is a 404 and a page size over 100 gives 100; an empty value is no value."""
+    past the last is a 404 and a page size over 100 gives 100; an empty value is no value.
 
+    ``count`` is exact up to 10,000 matches; past that it is 10,000 and ``count_exact`` is false
+    (``articles.paging``: counting 100,000 rows cost more than the rest of the answer). Every
+    page is still served, and ``next`` is null on the last one."""
+
+    django_paginator_class = CountedToLimit
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -51,6 +62,33 @@ class ArticlePagination(PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         return _whole_number(request, self.page_query_param, default=1)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": min(paginator.count, paginator.count_limit),
+                "count_exact": not paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        properties = answer["properties"]
+        properties["count"]["description"] = (
+            f"Matching items, counted up to {API_COUNT_LIMIT:,}; when count_exact is false there "
+            f"are more than {API_COUNT_LIMIT:,} (every page is still served: follow next)."
+        )
+        answer["properties"] = {
+            "count": properties.pop("count"),
+            "count_exact": {"type": "boolean", "description": "Whether count is the exact number."},
+            **properties,
+        }
+        answer["required"] = [*answer["required"], "count_exact"]
+        return answer
 
     def get_page_size(self, request):
         return min(

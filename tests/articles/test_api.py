@@ -16,6 +16,7 @@ from django.utils.http import http_date
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from articles.api.views import CountedToLimit
 from articles.models import Article, ArticleState
 from releases.importing import Source, import_document, import_documents
 from releases.models import Revision
@@ -198,8 +199,8 @@ def test_list_is_paginated_with_count_next_and_previous(anon, make_article):
     slugs = {make_article().slug for _ in range(5)}
 
     first = anon.get(LIST_URL, {"page_size": 2}).json()
-    assert set(first) == {"count", "next", "previous", "results"}
-    assert first["count"] == 5 and len(first["results"]) == 2
+    assert set(first) == {"count", "count_exact", "next", "previous", "results"}
+    assert first["count"] == 5 and first["count_exact"] is True and len(first["results"]) == 2
     assert first["previous"] is None and "page=2" in first["next"]
 
     last = anon.get(LIST_URL, {"page_size": 2, "page": 3}).json()
@@ -209,6 +210,22 @@ def test_list_is_paginated_with_count_next_and_previous(anon, make_article):
     items = all_pages(anon, LIST_URL, {"page_size": 2})
     assert [item["slug"] for item in items if item["slug"] in slugs] == [item["slug"] for item in items]
     assert {item["slug"] for item in items} == slugs and len(items) == 5
+
+
+def test_past_the_count_limit_the_count_says_so_and_every_page_is_served(anon, make_article, monkeypatch):
+    slugs = {make_article().slug for _ in range(7)}
+    monkeypatch.setattr(CountedToLimit, "count_limit", 3)
+
+    first = anon.get(LIST_URL, {"page_size": 2}).json()
+    assert first["count"] == 3 and first["count_exact"] is False and "page=2" in first["next"]
+    last = anon.get(LIST_URL, {"page_size": 2, "page": 4}).json()
+    assert len(last["results"]) == 1 and last["next"] is None and "page=3" in last["previous"]
+    assert anon.get(LIST_URL, {"page_size": 2, "page": 5}).status_code == 404
+
+    items = all_pages(anon, LIST_URL, {"page_size": 2})
+    assert {item["slug"] for item in items} == slugs and len(items) == 7  # every row once
+    narrow = anon.get(LIST_URL, {"page_size": 2, "reference": items[0]["reference"]}).json()
+    assert narrow["count"] == 1 and narrow["count_exact"] is True
 
 
 def test_page_size_is_capped_at_100(anon, sample_text):
@@ -1112,7 +1129,7 @@ def test_odd_list_queries_never_fail_the_server(anon, sample_article, query):
     if response.status_code == 400:
         assert set(data) <= set(query)
     else:
-        assert set(data) == {"count", "next", "previous", "results"}
+        assert set(data) == {"count", "count_exact", "next", "previous", "results"}
 
 
 # -- query budgets ----------------------------------------------------------------------------
