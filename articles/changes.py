@@ -11,7 +11,9 @@ the transaction commits (``transaction.on_commit``):
 - the articles' own answers (reader page, API detail, similar endpoint),
 - those of the articles that show one of them among their similar posts (read when the bump
   runs, after the commit, so that an article that joined a list meanwhile is not missed),
-- every list (home, browse pages, search, the API's list).
+- every list (home, browse pages, search, the API's list);
+
+or, when more than ``WHOLE_SITE_PAST`` articles changed at once, every answer.
 
 The bump only deletes cache keys (``articles.read_cache.invalidate``): no database row is locked
 for it, so writers never queue behind one another for the cache's sake.
@@ -20,7 +22,6 @@ for it, so writers never queue behind one another for the cache's sake.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q
 
 from articles import read_cache
 from articles.models import Article, SimilarArticle
@@ -54,14 +55,40 @@ class Bump:
 
     def __call__(self) -> None:
         # Done whatever this process's READ_CACHE says: the web processes may cache all the same.
-        if self.everything:
+        if self.everything or len(self.ids) > WHOLE_SITE_PAST:
             read_cache.invalidate([read_cache.ALL])
             return
         names = [read_cache.LISTS]
         if self.ids:
-            showing = SimilarArticle.objects.filter(neighbour_id__in=self.ids).values("article_id")
-            slugs = Article.objects.filter(Q(pk__in=self.ids) | Q(pk__in=showing)).values_list(
-                "slug", flat=True
-            )
-            names += [read_cache.article_namespace(slug) for slug in slugs]
+            names += [read_cache.article_namespace(slug) for slug in _slugs_of_articles_showing(self.ids)]
         read_cache.invalidate(names)
+
+
+# A bump of more articles than this makes every answer stale: past it the site's answers that stay
+# cached are few (each article shows about five others, and each is shown by as many), and naming
+# them means reading tens of thousands of rows after the commit (an import of a thousand live
+# documents, the similar-posts refresh that follows it).
+WHOLE_SITE_PAST = 1_000
+
+# Ids per query, below every database's limit on parameters.
+_CHUNK = 900
+
+
+def _slugs_of_articles_showing(ids: list[int]) -> list[str]:
+    """The slugs of these articles and of those that show one of them among their similar posts:
+    two reads by index per chunk of ids (one query that joined them with ``OR`` read the whole
+    table, for minutes once the ids ran into the thousands)."""
+    affected = set(ids)
+    for chunk in _chunks(ids):
+        affected.update(
+            SimilarArticle.objects.filter(neighbour_id__in=chunk).values_list("article_id", flat=True)
+        )
+    slugs: list[str] = []
+    for chunk in _chunks(sorted(affected)):
+        slugs += Article.objects.filter(pk__in=chunk).values_list("slug", flat=True)
+    return slugs
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]

@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from articles import read_cache, similarity
+from articles import changes, read_cache, similarity
 from articles.changes import articles_changed
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleState, Entity, SimilarArticle, Tag
@@ -267,6 +267,29 @@ def test_a_neighbours_new_title_reaches_the_pages_that_show_it(
     assert f'href="/articles/{other.slug}/"'.encode() in client.get(page_url(sample_article)).content
     publish_change(commit, other, editor, reviewer, title="A neighbour renamed")
     assert b"A neighbour renamed" in client.get(page_url(sample_article)).content
+
+
+def test_the_articles_showing_a_change_are_found_a_chunk_of_ids_at_a_time(
+    client, sample_article, other, editor, reviewer, commit, monkeypatch
+):
+    commit(similarity.rebuild_all)
+    monkeypatch.setattr(changes, "_CHUNK", 1)
+    client.get(page_url(sample_article))
+    publish_change(commit, other, editor, reviewer, title="A neighbour renamed in chunks")
+    assert b"A neighbour renamed in chunks" in client.get(page_url(sample_article)).content
+
+
+def test_a_change_to_more_articles_than_the_limit_makes_every_answer_stale(
+    client, sample_article, other, commit, monkeypatch
+):
+    SimilarArticle.objects.all().delete()  # neither shows the other
+    client.get(page_url(sample_article))
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"
+    monkeypatch.setattr(changes, "WHOLE_SITE_PAST", 1)
+    commit(articles_changed, [other.pk], live=True)
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"  # one is not past it
+    commit(articles_changed, [other.pk, other.pk + 1000], live=True)
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "miss"
 
 
 def test_similar_posts_changes_reach_the_cached_page(client, sample_article, sample_text, commit):
