@@ -241,12 +241,7 @@ def _ignore_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
 def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
     """A record's ``name: value`` bullets: each field once."""
     key, fields = entry.key, entry.fields
-    allowed = _RECORD_FIELD_SETS[key]
-    for number, text in enumerate(items, start=entry.line + 1):
-        name, colon, value = text.partition(":")
-        if not colon or name not in allowed:
-            _refuse_field(key, text, number, errors)
-            continue
+    for number, name, value in _record_fields(entry, items, errors):
         if name in fields:
             errors.add(
                 number,
@@ -254,22 +249,30 @@ def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
                 f"{name!r} is given twice in {key!r} (lines {fields[name][1]} and {number})",
             )
             continue
-        fields[name] = (value.strip(), number)
+        fields[name] = (value, number)
 
 
 def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
     """A record list's ``name: value`` bullets: a field name the last record already has starts
     the next record."""
-    key, records = entry.key, entry.records
+    records = entry.records
+    for number, name, value in _record_fields(entry, items, errors):
+        if not records or name in records[-1][1]:
+            records.append((number, {}))
+        records[-1][1][name] = (value, number)
+
+
+def _record_fields(entry: Entry, items: list[str], errors: Problems):
+    """(line, name, value) of each bullet that names one of the record's fields; the others are
+    refused."""
+    key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
     for number, text in enumerate(items, start=entry.line + 1):
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
             continue
-        if not records or name in records[-1][1]:
-            records.append((number, {}))
-        records[-1][1][name] = (value.strip(), number)
+        yield number, name, value.strip()
 
 
 def _refuse_field(key: str, text: str, number: int, errors: Problems) -> None:

@@ -309,8 +309,9 @@ def _block_top(rows_matrix, block: _Block):
 
 
 def _threads() -> int | None:
-    """Threads for the product: every core (None, sequential, on a single-core machine)."""
-    cores = os.cpu_count() or 1
+    """Threads for the product: every core this process may run on (None, sequential, when that
+    is one: a single-core machine, or a process pinned to one core with ``taskset``)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return cores if cores > 1 else None
 
 

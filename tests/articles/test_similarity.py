@@ -376,3 +376,10 @@ def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):
         assert state.floor(pk) == 0.25
         floors, languages, difficulties = state.lookup(np.array([pk + 1]))
         assert (languages[0], difficulties[0]) == (3, 4)
+
+
+def test_the_product_uses_the_cores_the_process_may_run_on(monkeypatch):
+    monkeypatch.setattr(rebuild.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert rebuild._threads() is None  # pinned to one core: sequential, no thread pool to fork
+    monkeypatch.setattr(rebuild.os, "sched_getaffinity", lambda pid: {0, 1, 5}, raising=False)
+    assert rebuild._threads() == 3
