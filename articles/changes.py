@@ -11,7 +11,7 @@ the transaction commits (``transaction.on_commit``):
 - the articles' own answers (reader page, API detail, similar endpoint),
 - those of the articles that show one of them among their similar posts (read when the bump
   runs, after the commit, so that an article that joined a list meanwhile is not missed),
-- every list (home, browse pages, search, the API's list);
+- every list (home, browse pages, search, the API's list, the feed, the sitemap);
 
 or, when more than ``WHOLE_SITE_PAST`` articles changed at once, every answer.
 

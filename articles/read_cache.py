@@ -5,7 +5,8 @@ absolute URL and the values of the headers the answer ``Vary``s on), and each en
 versions of the *namespaces* it was built from:
 
 - ``article:<slug>``: one article's reader page, its API detail and its similar endpoint;
-- ``lists``: everything that lists articles (home, browse pages, search, the API's list);
+- ``lists``: everything that lists articles (home, browse pages, search, the API's list, the feed
+  and the sitemap);
 - ``all``: every entry (a similar-posts rebuild, a backup restore).
 
 A namespace's version is a random token kept in the cache itself (``read:ns:<name>``). The

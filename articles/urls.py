@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from articles import views
+from articles import read_cache, views
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 
@@ -16,8 +16,13 @@ urlpatterns = [
     path("entities/<str:type>/<slug:slug>/", views.entity_page, name="entity"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.search_suggest, name="search-suggest"),
-    path("feed/", LatestArticlesFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feed/", read_cache.anonymous_page(read_cache.lists)(LatestArticlesFeed()), name="feed"),
+    path(
+        "sitemap.xml",
+        read_cache.anonymous_page(read_cache.lists)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -182,6 +182,25 @@ def test_publishing_refreshes_the_article_and_the_lists_only(
     assert client.get(page_url(other))[read_cache.HEADER] == "hit"
 
 
+def test_the_feed_and_the_sitemap_are_cached_until_a_live_change(
+    client, sample_article, editor, reviewer, commit
+):
+    for address in ("/feed/", "/sitemap.xml"):
+        assert client.get(address)[read_cache.HEADER] == "miss"
+        assert client.get(address)[read_cache.HEADER] == "hit"
+    commit(
+        services.article_edit,
+        article=sample_article,
+        user=editor,
+        content=edited(sample_article, title="Draft"),
+    )
+    assert client.get("/feed/")[read_cache.HEADER] == "hit"  # a draft changes nothing readers see
+    publish_change(commit, sample_article, editor, reviewer, title="A title the feed now carries")
+    feed = client.get("/feed/")
+    assert feed[read_cache.HEADER] == "miss" and b"A title the feed now carries" in feed.content
+    assert client.get("/sitemap.xml")[read_cache.HEADER] == "miss"
+
+
 def test_archiving_takes_the_cached_answers_down(client, sample_article, reviewer, commit):
     for address in (page_url(sample_article), api_url(sample_article), api_url(sample_article) + "similar/"):
         assert client.get(address).status_code == 200
