@@ -188,7 +188,11 @@ def read_meta(lines: list[str], start: int, stop: int, errors: Problems, warning
                         "this does not look like a page-text export (the rest of the meta was not read)",
                     )
                     break
-        entry = _new_entry(entries, key, kind, number, errors)
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = Entry(key, kind, number)
+        else:
+            entry = _repeated(entry, number, errors)
         if kind == "scalar":
             entry.value = line[len(key) :].strip()
         elif entry.kind == "extra" and not warnings.full:
@@ -207,16 +211,12 @@ def _refuse_indented(line: str, is_bullet: bool, number: int, errors: Problems) 
     errors.add(number, "post meta", message)
 
 
-def _new_entry(entries: dict, key: str, kind: str, number: int, errors: Problems) -> Entry:
-    """Register a new entry, or report a repeated key and return a throwaway entry."""
-    first = entries.get(key)
-    if first is not None:
-        message = f"{short(key)} appears twice (lines {first.line} and {number}); a key may appear once"
-        errors.add(number, key, message)
-        return Entry(key, "skip", number)
-    entry = Entry(key, kind, number)
-    entries[key] = entry
-    return entry
+def _repeated(first: Entry, number: int, errors: Problems) -> Entry:
+    """Report a key seen again on line ``number``; a throwaway entry takes what follows it."""
+    key = first.key
+    message = f"{short(key)} appears twice (lines {first.line} and {number}); a key may appear once"
+    errors.add(number, key, message)
+    return Entry(key, "skip", number)
 
 
 # How the bullets that directly follow an entry's key line are taken, by the entry's kind. Each
@@ -241,38 +241,40 @@ def _ignore_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
 def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
     """A record's ``name: value`` bullets: each field once."""
     key, fields = entry.key, entry.fields
-    for number, name, value in _record_fields(entry, items, errors):
-        if name in fields:
+    allowed = _RECORD_FIELD_SETS[key]
+    number = entry.line
+    for text in items:
+        number += 1
+        name, colon, value = text.partition(":")
+        if not colon or name not in allowed:
+            _refuse_field(key, text, number, errors)
+        elif name in fields:
             errors.add(
                 number,
                 f"{key}.{name}",
                 f"{name!r} is given twice in {key!r} (lines {fields[name][1]} and {number})",
             )
-            continue
-        fields[name] = (value, number)
+        else:
+            fields[name] = (value.strip(), number)
 
 
 def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
     """A record list's ``name: value`` bullets: a field name the last record already has starts
     the next record."""
-    records = entry.records
-    for number, name, value in _record_fields(entry, items, errors):
-        if not records or name in records[-1][1]:
-            records.append((number, {}))
-        records[-1][1][name] = (value, number)
-
-
-def _record_fields(entry: Entry, items: list[str], errors: Problems):
-    """(line, name, value) of each bullet that names one of the record's fields; the others are
-    refused."""
-    key = entry.key
+    key, records = entry.key, entry.records
     allowed = _RECORD_FIELD_SETS[key]
-    for number, text in enumerate(items, start=entry.line + 1):
+    fields: dict = {}
+    number = entry.line
+    for text in items:
+        number += 1
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
             continue
-        yield number, name, value.strip()
+        if not records or name in fields:
+            fields = {}
+            records.append((number, fields))
+        fields[name] = (value.strip(), number)
 
 
 def _refuse_field(key: str, text: str, number: int, errors: Problems) -> None:
