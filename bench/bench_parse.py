@@ -12,7 +12,6 @@ JSON object and writes it to bench/results/parse.json.
 """
 
 import argparse
-import datetime
 import gc
 import importlib.util
 import io
@@ -31,6 +30,8 @@ RESULTS = ROOT / "bench" / "results"
 SAMPLE = ROOT / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
 
 sys.path.insert(0, str(ROOT))
+
+from common import provenance  # noqa: E402
 
 
 def git(*args: str) -> bytes:
@@ -118,9 +119,7 @@ def main() -> None:
 
     median = {name: round(statistics.median(values)) for name, values in rates.items()}
     result = {
-        "sha": git("rev-parse", "HEAD").decode().strip(),
-        "dirty": bool(git("status", "--porcelain", "--", "articles/parsing", "articles/parsing.py").strip()),
-        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **provenance(),
         "python": platform.python_version(),
         "documents": len(docs),
         "shape": args.shape,

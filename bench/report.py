@@ -26,6 +26,7 @@ PARTS = {
     "import": "bench_import.py",
     "similar": "bench_similar.py",
     "http": "bench_http.py",
+    "parse": "bench_parse.py",
 }
 
 
@@ -70,7 +71,7 @@ def versions(http: dict | None, imported: dict | None) -> dict:
 def notes_for(parts: dict) -> list[str]:
     """What a reader of the numbers should know: missing parts, mismatches, odd measurements."""
     notes = [
-        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts[name]
+        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts.get(name)
     ]
     counts = {
         "import": (parts["import"] or {}).get("count"),
@@ -143,11 +144,12 @@ REBUILD_SECONDS = 120
 REBUILD_RSS_MB = 500
 REFRESH_MS = 50  # median
 BLOCK_QUERIES = 1
+PARSE_SHARE = 0.95  # the parser's speed, at least this share of its baseline commit's
 STEP_SCALE = 100_000  # articles the targets above are set at
 
 
-def step_checks(imported: dict | None, similar: dict | None) -> dict[str, bool]:
-    """Pass or fail of each import and similar-posts target, by a readable name."""
+def step_checks(imported: dict | None, similar: dict | None, parse: dict | None = None) -> dict[str, bool]:
+    """Pass or fail of each import, similar-posts and parser target, by a readable name."""
     checks = {}
     if imported:
         for run, floor in IMPORT_TARGETS.items():
@@ -159,6 +161,9 @@ def step_checks(imported: dict | None, similar: dict | None) -> dict[str, bool]:
             checks[f"rebuild peak ≤ {REBUILD_RSS_MB} MB"] = similar["rebuild_peak_rss_mb"] <= REBUILD_RSS_MB
         checks[f"refresh median ≤ {REFRESH_MS} ms"] = similar["refresh_ms_median"] <= REFRESH_MS
         checks[f"similar block = {BLOCK_QUERIES} query"] = similar["similar_block_queries"] == BLOCK_QUERIES
+    if parse and "current_vs_baseline" in parse:
+        name = f"parser ≥ {PARSE_SHARE:.0%} of {parse['baseline']['ref']}'s speed"
+        checks[name] = parse["current_vs_baseline"] >= PARSE_SHARE
     return checks
 
 
@@ -184,6 +189,7 @@ def build() -> dict:
         "versions": versions(http, imported),
         "import": imported,
         "similar": similar,
+        "parse": parts["parse"],
         # The SQL of each request stays in http.json; the summary keeps the counts.
         "http": {
             key: value for key, value in http.items() if key not in ("query_statements_cold", "mixed_urls")
@@ -191,7 +197,7 @@ def build() -> dict:
         if http
         else None,
     }
-    steps = step_checks(imported, similar)
+    steps = step_checks(imported, similar, parts["parse"])
     report["step_checks"] = steps
     # Like the HTTP targets, these are set at 100,000 documents: a smaller corpus reports them only.
     report["steps_at_scale"] = (report["articles"] or 0) >= STEP_SCALE
@@ -300,8 +306,23 @@ def markdown(report: dict) -> str:
         ]
         out += table(head, [row], "rrrrrr")
 
+    if parse := report.get("parse"):
+        out += ["## Parser", ""]
+        out += [
+            f"`articles.parsing.parse_page` over {number(parse['documents'])} documents "
+            f"({parse['shape']} shape), {parse['rounds']} rounds of CPU time, median.",
+            "",
+        ]
+        rows = [["this commit", number(parse["docs_per_second_median"]), "—"]]
+        if baseline := parse.get("baseline"):
+            rows.append(
+                [f"`{baseline['ref']}`, interleaved", number(baseline["docs_per_second_median"]), "1.000"]
+            )
+            rows[0][2] = f"{parse['current_vs_baseline']:.3f}"
+        out += table(["parser", "docs/s", "share of baseline"], rows, "lrr")
+
     if steps := report.get("step_checks"):
-        out += ["### Import and similar-posts targets", ""]
+        out += ["### Import, similar-posts and parser targets", ""]
         if report.get("steps_at_scale", True):
             rows = [[name, verdict(ok)] for name, ok in steps.items()]
         else:

@@ -90,3 +90,13 @@ def test_the_report_warns_of_sections_from_different_commits():
     assert any("different commits" in note for note in notes)
     same = report.notes_for({**parts, "similar": {"articles": 10, "commit": "a" * 40}})
     assert not any("different commits" in note for note in same)
+
+
+def test_the_parser_check_compares_with_its_baseline_when_there_is_one():
+    def parse(share):
+        return {"current_vs_baseline": share, "baseline": {"ref": "abc1234"}}
+
+    name = f"parser ≥ {report.PARSE_SHARE:.0%} of abc1234's speed"
+    assert report.step_checks(None, None, parse(report.PARSE_SHARE))[name] is True
+    assert report.step_checks(None, None, parse(report.PARSE_SHARE - 0.001))[name] is False
+    assert report.step_checks(None, None, {"docs_per_second_median": 7000}) == {}
