@@ -11,6 +11,8 @@ the transaction commits (``transaction.on_commit``):
 - the articles' own answers (reader page, API detail, similar endpoint),
 - those of the articles that show one of them among their similar posts (read when the bump
   runs, after the commit, so that an article that joined a list meanwhile is not missed),
+  unless the change is one those pages do not show (an article's own similar posts:
+  ``shown_elsewhere=False``),
 - every list (home, browse pages, search, the API's list, the feed, the sitemap);
 
 or, when more than ``WHOLE_SITE_PAST`` articles changed at once, every answer.
@@ -27,12 +29,17 @@ from articles import read_cache
 from articles.models import Article, SimilarArticle
 
 
-def articles_changed(ids: Iterable[int], *, live: bool) -> None:
+def articles_changed(ids: Iterable[int], *, live: bool, shown_elsewhere: bool = True) -> None:
     """These articles changed; ``live``: in what anonymous clients see (or saw: an archive, a
     restore over a live article). Without ``live`` nothing is invalidated. With it, even no ids
-    (a renamed tag no live article carries) makes the lists stale."""
+    (a renamed tag no live article carries) makes the lists stale.
+
+    ``shown_elsewhere=False``: what changed is on the articles' own answers only, never on the
+    pages that show them among their similar posts (new similar posts of their own, which
+    leave their titles and addresses as they were)."""
     if live:
-        transaction.on_commit(Bump(ids), robust=True)
+        bump = Bump(ids) if shown_elsewhere else Bump([], own=ids)
+        transaction.on_commit(bump, robust=True)
 
 
 def everything_changed() -> None:
@@ -41,26 +48,32 @@ def everything_changed() -> None:
 
 
 class Bump:
-    """The invalidation a committed change owes the read cache."""
+    """The invalidation a committed change owes the read cache: ``ids``, articles whose change
+    the pages showing them show too; ``own``, articles whose change is on their own answers."""
 
-    def __init__(self, ids: Iterable[int], *, everything: bool = False):
+    def __init__(self, ids: Iterable[int], *, own: Iterable[int] = (), everything: bool = False):
         self.ids = sorted({int(pk) for pk in ids})
+        self.own = sorted({int(pk) for pk in own} - set(self.ids))
         self.everything = everything
 
     @classmethod
     def joined(cls, bumps: Iterable["Bump"]) -> "Bump":
         """One bump that owes what all of these owe (commits that landed together)."""
         bumps = list(bumps)
-        return cls([pk for bump in bumps for pk in bump.ids], everything=any(b.everything for b in bumps))
+        return cls(
+            [pk for bump in bumps for pk in bump.ids],
+            own=[pk for bump in bumps for pk in bump.own],
+            everything=any(b.everything for b in bumps),
+        )
 
     def __call__(self) -> None:
         # Done whatever this process's READ_CACHE says: the web processes may cache all the same.
-        if self.everything or len(self.ids) > WHOLE_SITE_PAST:
+        if self.everything or len(self.ids) + len(self.own) > WHOLE_SITE_PAST:
             read_cache.invalidate([read_cache.ALL])
             return
         names = [read_cache.LISTS]
-        if self.ids:
-            names += [read_cache.article_namespace(slug) for slug in _slugs_of_articles_showing(self.ids)]
+        affected = _showing(self.ids) | set(self.own)
+        names += [read_cache.article_namespace(slug) for slug in _slugs(sorted(affected))]
         read_cache.invalidate(names)
 
 
@@ -74,17 +87,21 @@ WHOLE_SITE_PAST = 1_000
 _CHUNK = 900
 
 
-def _slugs_of_articles_showing(ids: list[int]) -> list[str]:
-    """The slugs of these articles and of those that show one of them among their similar posts:
-    two reads by index per chunk of ids (one query that joined them with ``OR`` read the whole
-    table, for minutes once the ids ran into the thousands)."""
+def _showing(ids: list[int]) -> set[int]:
+    """These articles and those that show one of them among their similar posts: a read by index
+    per chunk of ids (one query that joined the slugs in with ``OR`` read the whole table, for
+    minutes once the ids ran into the thousands)."""
     affected = set(ids)
     for chunk in _chunks(ids):
         affected.update(
             SimilarArticle.objects.filter(neighbour_id__in=chunk).values_list("article_id", flat=True)
         )
+    return affected
+
+
+def _slugs(ids: list[int]) -> list[str]:
     slugs: list[str] = []
-    for chunk in _chunks(sorted(affected)):
+    for chunk in _chunks(ids):
         slugs += Article.objects.filter(pk__in=chunk).values_list("slug", flat=True)
     return slugs
 

@@ -308,8 +308,8 @@ class _Refresh:
         changed = [pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk)]
         if changed:  # only live articles' lists are shown
             changed = list(Article.objects.live().filter(pk__in=changed).values_list("pk", flat=True))
-        if changed:
-            articles_changed(changed, live=True)
+        if changed:  # their own pages changed, not what others show of them (titles, addresses)
+            articles_changed(changed, live=True, shown_elsewhere=False)
         bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
         changed = [(key, entry) for key, entry in self.postings.items() if entry[3]]
         emptied = [entry[0] for _key, entry in changed if entry[0] is not None and not len(entry[1])]

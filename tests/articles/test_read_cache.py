@@ -298,6 +298,27 @@ def test_the_articles_showing_a_change_are_found_a_chunk_of_ids_at_a_time(
     assert b"A neighbour renamed in chunks" in client.get(page_url(sample_article)).content
 
 
+def test_new_similar_posts_of_an_article_leave_the_pages_that_show_it_cached(
+    client, sample_article, other, commit
+):
+    commit(similarity.rebuild_all)
+    assert SimilarArticle.objects.filter(article=sample_article, neighbour=other).exists()
+    for article in (sample_article, other):
+        client.get(page_url(article))
+        assert client.get(page_url(article))[read_cache.HEADER] == "hit"
+    commit(articles_changed, [other.pk], live=True, shown_elsewhere=False)
+    assert client.get(page_url(other))[read_cache.HEADER] == "miss"
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"
+    commit(articles_changed, [other.pk], live=True)  # its title, say: the pages showing it go too
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "miss"
+
+
+def test_bumps_joined_owe_what_each_owed():
+    joined = changes.Bump.joined([changes.Bump([1, 2]), changes.Bump([], own=[2, 3]), changes.Bump([4])])
+    assert (joined.ids, joined.own, joined.everything) == ([1, 2, 4], [3], False)
+    assert changes.Bump.joined([joined, changes.Bump([], everything=True)]).everything is True
+
+
 def test_a_change_to_more_articles_than_the_limit_makes_every_answer_stale(
     client, sample_article, other, commit, monkeypatch
 ):
