@@ -12,6 +12,8 @@ Two pieces, both named in ``SPECTACULAR_SETTINGS``:
   an empty value as no value.
 """
 
+from functools import cache
+
 from drf_spectacular.openapi import AutoSchema
 
 # The characters ``str.strip()`` removes (DRF trims CharField input with it, and so does the
@@ -30,11 +32,13 @@ def chars_between(first: int, last: int) -> str:
     return "".join(chr(code) for code in range(first, last + 1))
 
 
+@cache  # serializer fields are built for every answer, and ask for the same few patterns
 def text_pattern(forbidden: str) -> str:
     """Any string without the ``forbidden`` characters (the empty string included)."""
     return f"^{char_class(forbidden, negate=True)}*$"
 
 
+@cache
 def trimmed_text_pattern(forbidden: str) -> str:
     """A string that still holds a character once trimmed of whitespace, without ``forbidden``
     characters between its first and last non-whitespace character."""
