@@ -55,6 +55,9 @@ class Bump:
         self.ids = sorted({int(pk) for pk in ids})
         self.own = sorted({int(pk) for pk in own} - set(self.ids))
         self.everything = everything
+        # Django names a robust on-commit callback that failed by its __qualname__: without one
+        # the error logged about an unreachable cache became an AttributeError for the writer.
+        self.__qualname__ = type(self).__qualname__
 
     @classmethod
     def joined(cls, bumps: Iterable["Bump"]) -> "Bump":

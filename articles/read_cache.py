@@ -153,7 +153,7 @@ def storable(request: HttpRequest, response: HttpResponse) -> bool:
     if cache_control_directives(response) & {"private", "no-store", "no-cache"} or get_max_age(response) == 0:
         return False
     # The view asked for a CSRF token: the middleware will set a cookie on this answer.
-    return not (request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"))
+    return not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
 
 
 def _store(request: HttpRequest, response: HttpResponse, current: dict[str, str]) -> None:

@@ -4,6 +4,8 @@ are shown, work readers cannot see keeps every entry, and nothing private is eve
 import datetime as dt
 import io
 import json
+import re
+import time
 
 import pytest
 from django.core.cache import caches
@@ -294,8 +296,10 @@ def test_the_articles_showing_a_change_are_found_a_chunk_of_ids_at_a_time(
     commit(similarity.rebuild_all)
     monkeypatch.setattr(changes, "_CHUNK", 1)
     client.get(page_url(sample_article))
+    client.get(page_url(other))
     publish_change(commit, other, editor, reviewer, title="A neighbour renamed in chunks")
     assert b"A neighbour renamed in chunks" in client.get(page_url(sample_article)).content
+    assert b"A neighbour renamed in chunks" in client.get(page_url(other)).content
 
 
 def test_new_similar_posts_of_an_article_leave_the_pages_that_show_it_cached(
@@ -317,6 +321,44 @@ def test_bumps_joined_owe_what_each_owed():
     joined = changes.Bump.joined([changes.Bump([1, 2]), changes.Bump([], own=[2, 3]), changes.Bump([4])])
     assert (joined.ids, joined.own, joined.everything) == ([1, 2, 4], [3], False)
     assert changes.Bump.joined([joined, changes.Bump([], everything=True)]).everything is True
+
+
+def test_a_read_cache_that_cannot_be_reached_fails_no_writer(sample_article, commit, monkeypatch, caplog):
+    def unreachable(names):
+        raise ConnectionError("the read cache is down")
+
+    monkeypatch.setattr(read_cache, "invalidate", unreachable)
+    for write in (lambda: articles_changed([sample_article.pk], live=True), changes.everything_changed):
+        caplog.clear()
+        commit(write)  # the change stands; the failed bump is logged
+        assert "the read cache is down" in caplog.text
+
+
+def test_a_rebuild_of_similar_posts_makes_every_answer_stale(client, sample_article, commit):
+    client.get(page_url(sample_article))
+    client.get(api_url(sample_article))
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"
+    commit(changes.everything_changed)
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "miss"
+    assert client.get(api_url(sample_article))[read_cache.HEADER] == "miss"
+
+
+def test_ids_are_read_in_chunks_that_cover_each_once(monkeypatch):
+    monkeypatch.setattr(changes, "_CHUNK", 2)
+    assert list(changes._chunks([1, 2, 3, 4, 5])) == [[1, 2], [3, 4], [5]]
+    assert list(changes._chunks([])) == []
+
+
+def test_the_articles_showing_an_article_are_found_by_their_own_ids(sample_article, other, commit):
+    commit(similarity.rebuild_all)
+    # Row ids of similar posts far from the articles' ids, so that reading the wrong column shows.
+    links = list(SimilarArticle.objects.values_list("article_id", "neighbour_id", "rank", "score"))
+    SimilarArticle.objects.all().delete()
+    SimilarArticle.objects.bulk_create(
+        SimilarArticle(id=10_000 + n, article_id=a, neighbour_id=b, rank=r, score=sc)
+        for n, (a, b, r, sc) in enumerate(links)
+    )
+    assert changes._showing([other.pk]) == {other.pk, sample_article.pk}
 
 
 def test_a_change_to_more_articles_than_the_limit_makes_every_answer_stale(
@@ -522,6 +564,21 @@ def varies_on_everything(request):
     return response
 
 
+def _with_cache_control(value):
+    @read_cache.anonymous_page(read_cache.lists)
+    def page(request):
+        response = HttpResponse(value)
+        response["Cache-Control"] = value
+        return response
+
+    return page
+
+
+@read_cache.anonymous_page(read_cache.lists)
+def not_found(request):
+    return HttpResponse("no such page", status=404)
+
+
 @read_cache.anonymous_page(read_cache.lists)
 def plain_page(request):
     return HttpResponse("plain")
@@ -531,13 +588,77 @@ urlpatterns = [
     path("form/", csrf_form),
     path("cookie/", sets_a_cookie),
     path("private/", private_page),
+    path("private-field/", _with_cache_control('private="Set-Cookie", max-age=60')),
+    path("no-store/", _with_cache_control("no-store")),
+    path("no-cache/", _with_cache_control("no-cache")),
+    path("max-age-0/", _with_cache_control("max-age=0")),
     path("vary/", varies_on_everything),
     path("plain/", plain_page),
+    path("missing/", not_found),
 ]
 
 
 @pytest.mark.urls(__name__)
-@pytest.mark.parametrize("address", ["/form/", "/cookie/", "/private/", "/vary/"])
+def test_only_a_200_is_stored():
+    assert Client().get("/missing/").status_code == 404
+    again = Client().get("/missing/")
+    assert (again.status_code, again[read_cache.HEADER]) == (404, "miss")
+
+
+@pytest.mark.urls(__name__)
+def test_an_answer_with_credentials_is_neither_served_nor_stored():
+    Client().get("/plain/")
+    assert Client().get("/plain/")[read_cache.HEADER] == "hit"
+    with_token = Client().get("/plain/", HTTP_AUTHORIZATION="Token whatever")
+    assert with_token.status_code == 200
+    assert read_cache.HEADER not in with_token
+
+
+@pytest.mark.urls(__name__)
+def test_an_entry_lasts_its_timeout_and_the_namespaces_last_until_a_change(settings, monkeypatch):
+    settings.READ_CACHE_TIMEOUT = 10_000  # longer than Django's defaults (300 s, 600 s)
+    now = time.time()
+    Client().get("/plain/")
+    monkeypatch.setattr(time, "time", lambda: now + 9_000)
+    assert Client().get("/plain/")[read_cache.HEADER] == "hit"
+    monkeypatch.setattr(time, "time", lambda: now + 10_100)
+    assert Client().get("/plain/")[read_cache.HEADER] == "miss"  # the entry went; the tokens stay
+    tokens = read_cache.versions([read_cache.LISTS])
+    monkeypatch.setattr(time, "time", lambda: now + 10 * 365 * 86_400)
+    assert read_cache.versions([read_cache.LISTS]) == tokens
+
+
+def test_a_namespace_another_process_made_meanwhile_keeps_its_token(monkeypatch):
+    cache = caches[read_cache.settings.READ_CACHE_ALIAS]
+    key = read_cache.NAMESPACE_PREFIX + read_cache.LISTS
+    cache.set(key, "theirs", None)
+    # This process read the tokens just before the other one added its own.
+    monkeypatch.setattr(type(cache), "get_many", lambda self, keys, version=None: {})
+    assert read_cache.versions([read_cache.LISTS])[key] == "theirs"
+
+
+def test_every_namespace_key_is_valid_for_every_backend():
+    assert read_cache.article_namespace("a-plain_slug-2") == "article:a-plain_slug-2"
+    for odd in ("with space", "x" * 121, "ünïcode", ""):
+        name = read_cache.article_namespace(odd)
+        assert re.fullmatch(r"article:~[0-9a-f]{64}", name), name
+    assert read_cache.article_namespace("with space") != read_cache.article_namespace("with  space")
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/form/",
+        "/cookie/",
+        "/private/",
+        "/private-field/",
+        "/no-store/",
+        "/no-cache/",
+        "/max-age-0/",
+        "/vary/",
+    ],
+)
 def test_what_may_not_be_shared_is_never_stored(address):
     for client in (Client(), Client(enforce_csrf_checks=True)):
         first = client.get(address)

@@ -17,6 +17,7 @@ from articles.models import Article
 from releases import services
 from releases.importing import import_document
 from releases.models import Release
+from tests.conftest import import_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +162,109 @@ def test_the_change_page_offers_exactly_the_available_actions(
             assert item.reason in page.replace("&#x27;", "'"), (role, state, item)
         elif not item.allowed:
             assert re.search(r"Your role does not [^<]*" + item.label.lower(), page), (role, state, item)
+
+
+NOT_IN_REVIEW = "{} only for an article in review; this article is {}."
+NOTHING_PENDING = "Nothing is pending: edit the article to make a draft first."
+NO_CONFLICT = "This article has no import conflict to resolve."
+NO_EARLIER = "No earlier published version to restore."
+ALREADY_PENDING = "It has pending changes already: they are in the review queue."
+# What a superuser is told, state by state: "" where the action applies. The words are the
+# pages' and the API's, so a changed rule or message fails here even when the page and the
+# action still agree with each other.
+REASONS = {
+    "live, nothing pending": {
+        "submit": NOTHING_PENDING,
+        "approve": NOT_IN_REVIEW.format("Approval is", "published"),
+        "request_changes": NOT_IN_REVIEW.format("Changes can be requested", "published"),
+        "resolve": NO_CONFLICT,
+        "request_review": "",
+        "comment": "Comments are on pending changes, and nothing is pending.",
+        "publish": "Nothing is approved to publish: there are no pending changes.",
+        "rollback": NO_EARLIER,
+        "archive": "",
+    },
+    "draft": {
+        "submit": "",
+        "approve": NOT_IN_REVIEW.format("Approval is", "draft"),
+        "request_changes": NOT_IN_REVIEW.format("Changes can be requested", "draft"),
+        "resolve": NO_CONFLICT,
+        "request_review": ALREADY_PENDING,
+        "comment": "",
+        "publish": "Only approved changes can be published; this article is draft.",
+        "rollback": NO_EARLIER,
+        "archive": "",
+    },
+    "approved": {
+        "submit": "Only a draft can be submitted for review; this article is approved.",
+        "approve": NOT_IN_REVIEW.format("Approval is", "approved"),
+        "request_changes": NOT_IN_REVIEW.format("Changes can be requested", "approved"),
+        "resolve": NO_CONFLICT,
+        "request_review": ALREADY_PENDING,
+        "comment": "",
+        "publish": "",
+        "rollback": NO_EARLIER,
+        "archive": "",
+    },
+    "archived": {
+        "submit": NOTHING_PENDING,
+        "approve": NOT_IN_REVIEW.format("Approval is", "archived"),
+        "request_changes": NOT_IN_REVIEW.format("Changes can be requested", "archived"),
+        "resolve": NO_CONFLICT,
+        "request_review": "Only a live article can be sent back to review; this article is archived.",
+        "comment": "Comments are on pending changes, and nothing is pending.",
+        "publish": "",
+        "rollback": "",
+        "archive": "Only a published article can be archived; this article is archived.",
+    },
+}
+
+
+@pytest.mark.parametrize("state", REASONS)
+def test_each_state_gives_its_reasons_in_words(
+    state, sample_article, sample_text, editor, reviewer, superuser
+):
+    # Another live article with versions of its own: only this article's versions count for it.
+    import_variant(1, "Another live article", series="av")
+    STATES[state](sample_article, editor, reviewer, superuser, sample_text)
+    items = services.action_availability(Article.objects.get(pk=sample_article.pk), superuser)
+    assert {item.action: item.reason for item in items} == REASONS[state]
+    assert all(item.role_allows for item in items)
+
+
+def test_a_conflict_names_the_import_that_blocks_publishing(
+    sample_article, sample_text, editor, reviewer, superuser
+):
+    _conflict(sample_article, editor, reviewer, superuser, sample_text)
+    release = Release.objects.select_related("conflict_revision").get(article_id=sample_article.pk)
+    assert release.conflict_revision.number == sample_article.revisions.order_by("-number").first().number
+    reasons = {item.action: item.reason for item in services.action_availability(sample_article, superuser)}
+    assert reasons["publish"] == (
+        f"An import (revision {release.conflict_revision.number}) conflicts with the pending changes: "
+        "resolve the conflict before publishing."
+    )
+    assert reasons["resolve"] == ""
+
+
+def test_what_a_role_may_not_do_is_said_and_marked(sample_article, editor, superuser, viewer):
+    items = {item.action: item for item in services.action_availability(sample_article, editor)}
+    assert items["publish"].role_allows is False
+    assert items["publish"].reason == "You are not allowed to publish articles."
+    assert items["submit"].role_allows is True
+    assert (services.may(editor, "publish"), services.may(editor, "submit")) == (False, True)
+    assert (services.may(superuser, "publish"), services.may(viewer, "comment")) == (True, False)
+
+
+def test_a_missing_note_is_refused_with_the_action_named(sample_article, superuser):
+    for note in (None, "", "   "):
+        with pytest.raises(services.NoteRequired) as refused:
+            services.article_archive(article=sample_article, user=superuser, note=note)
+        assert refused.value.message == "A note is required to archive."
+
+
+def test_editing_without_the_permission_names_what_is_refused(sample_article, viewer):
+    with pytest.raises(services.ActionForbidden) as refused:
+        services.article_edit(
+            article=sample_article, user=viewer, content=services.pending_content(sample_article)
+        )
+    assert refused.value.message == "You are not allowed to edit articles."
