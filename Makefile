@@ -107,13 +107,15 @@ clean:
 # mutants/ and runs, for each mutant, the tests that reach the mutated function; settings in
 # pyproject.toml ([tool.mutmut]). `$(BIN)/mutmut show NAME` prints a surviving mutant's change.
 WORKFLOW_FUNCTIONS := bump_version _next_published_version published_revision _go_live _move_review_state \
-	_state_label _submit_blocker _in_review_blocker _publish_blocker _rollback_blocker _archive_blocker \
 	_project_pending _make_pending
 MUTANTS ?= articles.parsing.values.* articles.parsing.meta.* articles.read_cache.* articles.changes.* \
-	$(foreach f,$(WORKFLOW_FUNCTIONS),releases.services*.x_$(f)__*)
-MUTATION_CHILDREN ?= 2
+	releases.services.rules.* $(foreach f,$(WORKFLOW_FUNCTIONS),releases.services*.x_$(f)__*)
+# Pinned to one core: the similar-posts product then starts no thread pool, so mutants can fork
+# from mutmut's process (a child forked after the pool started hangs).
+MUTATION_PIN := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
+MUTATION_CHILDREN ?= 1
 
 .PHONY: mutation
 mutation: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
+	$(TEST_ENV) $(MUTATION_PIN) $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)')
 	$(BIN)/mutmut results

@@ -69,9 +69,9 @@ def _in_review_blocker(what: str):
 
 def _publish_blocker(article: Article, release: Release) -> str:
     if release.conflict_revision_id is not None:
-        number = release.conflict_revision.number if release.conflict_revision else "?"
+        # (the revision is protected from deletion while a release names it)
         return (
-            f"An import (revision {number}) conflicts with the pending changes: "
+            f"An import (revision {release.conflict_revision.number}) conflicts with the pending changes: "
             "resolve the conflict before publishing."
         )
     if release.review_state == ReviewState.REVIEWED:

@@ -330,8 +330,8 @@ def test_a_read_cache_that_cannot_be_reached_fails_no_writer(sample_article, com
     monkeypatch.setattr(read_cache, "invalidate", unreachable)
     for write in (lambda: articles_changed([sample_article.pk], live=True), changes.everything_changed):
         caplog.clear()
-        commit(write)  # the change stands; the failed bump is logged
-        assert "the read cache is down" in caplog.text
+        commit(write)  # the change stands; the failed bump is logged, by name
+        assert "Error calling Bump in on_commit() (the read cache is down)" in caplog.text
 
 
 def test_a_rebuild_of_similar_posts_makes_every_answer_stale(client, sample_article, commit):
@@ -372,6 +372,9 @@ def test_a_change_to_more_articles_than_the_limit_makes_every_answer_stale(
     assert client.get(page_url(sample_article))[read_cache.HEADER] == "hit"  # one is not past it
     commit(articles_changed, [other.pk, other.pk + 1000], live=True)
     assert client.get(page_url(sample_article))[read_cache.HEADER] == "miss"
+    client.get(page_url(sample_article))
+    commit(articles_changed, [other.pk, other.pk + 1000], live=True, shown_elsewhere=False)
+    assert client.get(page_url(sample_article))[read_cache.HEADER] == "miss"  # own changes count too
 
 
 def test_similar_posts_changes_reach_the_cached_page(client, sample_article, sample_text, commit):
