@@ -238,32 +238,13 @@ def _ignore_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
     """A repeated key, already reported: its bullets are ignored."""
 
 
-def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
-    """A record's ``name: value`` bullets: each field once."""
-    key, fields = entry.key, entry.fields
+def _take_fields(entry: Entry, items: list[str], errors: Problems) -> None:
+    """The ``name: value`` bullets of a record (each field once) or of a record list (a field
+    name the last record already has starts the next record)."""
+    key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
-    number = entry.line
-    for text in items:
-        number += 1
-        name, colon, value = text.partition(":")
-        if not colon or name not in allowed:
-            _refuse_field(key, text, number, errors)
-        elif name in fields:
-            errors.add(
-                number,
-                f"{key}.{name}",
-                f"{name!r} is given twice in {key!r} (lines {fields[name][1]} and {number})",
-            )
-        else:
-            fields[name] = (value.strip(), number)
-
-
-def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
-    """A record list's ``name: value`` bullets: a field name the last record already has starts
-    the next record."""
-    key, records = entry.key, entry.records
-    allowed = _RECORD_FIELD_SETS[key]
-    fields: dict = {}
+    listed = entry.kind == "records"
+    fields = entry.fields  # a record's; each record of a list gets its own below
     number = entry.line
     for text in items:
         number += 1
@@ -271,9 +252,16 @@ def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
             continue
-        if not records or name in fields:
+        if listed and (name in fields or not entry.records):
             fields = {}
-            records.append((number, fields))
+            entry.records.append((number, fields))
+        elif name in fields:
+            errors.add(
+                number,
+                f"{key}.{name}",
+                f"{name!r} is given twice in {key!r} (lines {fields[name][1]} and {number})",
+            )
+            continue
         fields[name] = (value.strip(), number)
 
 
@@ -291,8 +279,8 @@ def _refuse_field(key: str, text: str, number: int, errors: Problems) -> None:
 _TAKE_BULLETS = {
     "list": _take_items,
     "extra": _take_items,
-    "record": _take_record,
-    "records": _take_records,
+    "record": _take_fields,
+    "records": _take_fields,
     "scalar": _refuse_bullets,
     "skip": _ignore_bullets,
 }
