@@ -42,18 +42,20 @@ def _git(*args: str) -> str | None:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    # Only the end is trimmed: a porcelain status line starts with a space (" M path").
+    return done.stdout.rstrip() if done.returncode == 0 else None
+
+
+def changed_paths(status: str) -> list[str]:
+    """The paths of ``git status --porcelain`` lines, but the result files, which every run rewrites."""
+    return [line[3:] for line in status.splitlines() if not line[3:].startswith("bench/results/")]
 
 
 def provenance() -> dict:
     """The commit a measurement ran on, whether the working tree differed from it (outside the
-    result files themselves, which every run rewrites), and the UTC time, for each results file."""
+    result files themselves), and the UTC time, for each results file."""
     status = _git("status", "--porcelain", "--untracked-files=no")
-    changed = (
-        None
-        if status is None
-        else [line[3:] for line in status.splitlines() if not line[3:].startswith("bench/results/")]
-    )
+    changed = None if status is None else changed_paths(status)
     return {
         "commit": _git("rev-parse", "HEAD"),
         "dirty": None if changed is None else bool(changed),

@@ -100,3 +100,11 @@ def test_the_parser_check_compares_with_its_baseline_when_there_is_one():
     assert report.step_checks(None, None, parse(report.PARSE_SHARE))[name] is True
     assert report.step_checks(None, None, parse(report.PARSE_SHARE - 0.001))[name] is False
     assert report.step_checks(None, None, {"docs_per_second_median": 7000}) == {}
+
+
+def test_a_changed_result_file_leaves_the_tree_clean():
+    import common
+
+    status = " M bench/results/parse.json\n M bench/results/http.json\nM  articles/search.py"
+    assert common.changed_paths(status) == ["articles/search.py"]
+    assert common.changed_paths(" M bench/results/parse.json") == []
