@@ -71,7 +71,7 @@ def versions(http: dict | None, imported: dict | None) -> dict:
 def notes_for(parts: dict) -> list[str]:
     """What a reader of the numbers should know: missing parts, mismatches, odd measurements."""
     notes = [
-        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts.get(name)
+        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts[name]
     ]
     counts = {
         "import": (parts["import"] or {}).get("count"),
@@ -169,7 +169,7 @@ def step_checks(imported: dict | None, similar: dict | None, parse: dict | None 
 
 def build() -> dict:
     parts = {name: load(name) for name in PARTS}
-    imported, similar, http = parts["import"], parts["similar"], parts["http"]
+    imported, similar, http, parse = parts["import"], parts["similar"], parts["http"], parts["parse"]
     report = {
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "generated_on": provenance(),
@@ -189,7 +189,7 @@ def build() -> dict:
         "versions": versions(http, imported),
         "import": imported,
         "similar": similar,
-        "parse": parts["parse"],
+        "parse": parse,
         # The SQL of each request stays in http.json; the summary keeps the counts.
         "http": {
             key: value for key, value in http.items() if key not in ("query_statements_cold", "mixed_urls")
@@ -197,7 +197,7 @@ def build() -> dict:
         if http
         else None,
     }
-    steps = step_checks(imported, similar, parts["parse"])
+    steps = step_checks(imported, similar, parse)
     report["step_checks"] = steps
     # Like the HTTP targets, these are set at 100,000 documents: a smaller corpus reports them only.
     report["steps_at_scale"] = (report["articles"] or 0) >= STEP_SCALE
@@ -313,12 +313,13 @@ def markdown(report: dict) -> str:
             f"({parse['shape']} shape), {parse['rounds']} rounds of CPU time, median.",
             "",
         ]
-        rows = [["this commit", number(parse["docs_per_second_median"]), "—"]]
-        if baseline := parse.get("baseline"):
+        baseline = parse.get("baseline")
+        share = f"{parse['current_vs_baseline']:.3f}" if baseline else "—"
+        rows = [["this commit", number(parse["docs_per_second_median"]), share]]
+        if baseline:
             rows.append(
                 [f"`{baseline['ref']}`, interleaved", number(baseline["docs_per_second_median"]), "1.000"]
             )
-            rows[0][2] = f"{parse['current_vs_baseline']:.3f}"
         out += table(["parser", "docs/s", "share of baseline"], rows, "lrr")
 
     if steps := report.get("step_checks"):

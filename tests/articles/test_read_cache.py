@@ -523,7 +523,7 @@ def read_cache_anonymous():
 
 def test_only_a_live_change_invalidates(sample_article, django_capture_on_commit_callbacks):
     ns = read_cache.NAMESPACE_PREFIX + read_cache.LISTS
-    cache = caches[read_cache.settings.READ_CACHE_ALIAS]
+    cache = read_cache._cache()
     read_cache.versions([read_cache.LISTS])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         articles_changed([sample_article.pk], live=False)
@@ -632,7 +632,7 @@ def test_an_entry_lasts_its_timeout_and_the_namespaces_last_until_a_change(setti
 
 
 def test_a_namespace_another_process_made_meanwhile_keeps_its_token(monkeypatch):
-    cache = caches[read_cache.settings.READ_CACHE_ALIAS]
+    cache = read_cache._cache()
     key = read_cache.NAMESPACE_PREFIX + read_cache.LISTS
     cache.set(key, "theirs", None)
     # This process read the tokens just before the other one added its own.

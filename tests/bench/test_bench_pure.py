@@ -85,6 +85,7 @@ def test_the_report_warns_of_sections_from_different_commits():
         "import": {"count": 10, "commit": "a" * 40},
         "similar": {"articles": 10, "commit": "b" * 40},
         "http": None,
+        "parse": None,
     }
     notes = report.notes_for(parts)
     assert any("different commits" in note for note in notes)
