@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -358,3 +359,15 @@ def test_a_search_page_counts_at_most_the_limit(client, corpus, monkeypatch):
     assert "More than 2 results" in page
     assert site_slugs(client, "kubernetes") == api_slugs("kubernetes")  # still every match, in order
     assert "1 result for" in client.get("/search/", {"q": "autoscaling"}).content.decode()
+
+
+@pytest.mark.parametrize("path, param", [("/search/", "q"), ("/api/articles/", "search")])
+def test_counting_the_matches_does_not_rank_them(client, corpus, path, param):
+    """The count reads the matches' keys only: ranking each counted row is the page's own work."""
+    rank_functions = ("ts_rank", "bm25(")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, {param: "kubernetes"}).status_code == 200
+    counts = [query["sql"] for query in queries if "COUNT(" in query["sql"]]
+    ranked = [query["sql"] for query in queries if any(name in query["sql"] for name in rank_functions)]
+    assert len(counts) == 1 and ranked  # the page itself is ranked
+    assert not any(name in counts[0] for name in rank_functions)
