@@ -16,6 +16,7 @@ from django.utils.http import http_date
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from articles.api.filters import ArticleFilter
 from articles.api.views import CountedToLimit
 from articles.models import Article, ArticleState
 from releases.importing import Source, import_document, import_documents
@@ -532,6 +533,17 @@ def test_bad_filter_value_is_a_400_naming_the_parameter(anon, make_article, para
     assert response["Content-Type"] == "application/json"
     errors = response.json()
     assert list(errors) == [parameter] and errors[parameter]
+
+
+def test_one_form_class_serves_every_request_and_keeps_each_requests_errors(anon, make_article):
+    """The filters' form class is built once; each request still gets its own form and errors."""
+    make_article()
+    first = ArticleFilter({"quality_min": "abc"}, queryset=Article.objects.all())
+    second = ArticleFilter({"reading_time_max": "five"}, queryset=Article.objects.all())
+    assert type(first.form) is type(second.form)
+    assert first.form is not second.form
+    assert list(first.errors) == ["quality_min"] and list(second.errors) == ["reading_time_max"]
+    assert list(anon.get(LIST_URL, {"ordering": "abc"}).json()) == ["ordering"]
 
 
 # -- the detail -------------------------------------------------------------------------------
