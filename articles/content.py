@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article, ArticleEntity, ArticleTag, ImageSource
+from articles.models import FLAG_FIELDS, SCORE_FIELDS, Article, ArticleEntity, ImageSource, Tag
 from articles.parsing import MAX_ERRORS, ParsedPage, Problem, check_url, parse_version, version_problem
 
 MAX_READING_TIME = 2_147_483_647  # the column is a 32-bit integer on every database
@@ -419,10 +419,10 @@ def _storage_problems(content: dict[str, Any], values: dict[str, Any]) -> list[P
 
 def tag_names(article: Article) -> tuple[list[str], list[str]]:
     """An article's stack and tool tag names in document order, from prefetched links."""
-    links = sorted(article.article_tags.all(), key=lambda link: link.position)
+    links = article.tag_links
     return (
-        [link.tag.name for link in links if link.tag.kind == "stack"],
-        [link.tag.name for link in links if link.tag.kind == "tool"],
+        [link.name for link in links if link.kind == Tag.Kind.STACK],
+        [link.name for link in links if link.kind == Tag.Kind.TOOL],
     )
 
 
@@ -469,13 +469,11 @@ def content_from_article(article: Article) -> dict[str, Any]:
 def content_prefetch(queryset: models.QuerySet) -> models.QuerySet:
     """Prefetch what content_from_article reads: three queries for any number of articles.
 
-    Tags and entities come with their link rows (one join each) instead of one more query each,
-    ordered by their own keys so the join does not pull in the article table to sort.
+    Tags come as plain values (``Article.tag_links``); entities with their link rows (one join)
+    instead of one more query, ordered by their own keys so the join does not pull in the
+    article table to sort.
     """
-    return queryset.prefetch_related(
-        models.Prefetch(
-            "article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position")
-        ),
+    return queryset.with_tag_links().prefetch_related(
         models.Prefetch(
             "article_entities", queryset=ArticleEntity.objects.select_related("entity").order_by("position")
         ),

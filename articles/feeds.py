@@ -3,12 +3,11 @@
 import re
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Prefetch
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from articles import selectors, seo
-from articles.models import Article, ArticleTag
+from articles.models import Article
 
 # What XML 1.0 cannot carry: C0 controls other than tab, line feed and carriage return, lone
 # surrogates, U+FFFE and U+FFFF. Django's feed writer refuses the controls with an exception.
@@ -43,9 +42,8 @@ class LatestArticlesFeed(Feed):
     author_name = seo.SITE_NAME
 
     def items(self):
-        tags = ArticleTag.objects.select_related("tag").order_by("position")
-        live = Article.objects.live().order_by("-published_at", "-id")
-        return selectors.with_live_dates(live.prefetch_related(Prefetch("article_tags", queryset=tags)))[:30]
+        live = Article.objects.live().order_by("-published_at", "-id").with_tag_links()
+        return selectors.with_live_dates(live)[:30]
 
     def item_title(self, item):
         return item.title
@@ -55,7 +53,7 @@ class LatestArticlesFeed(Feed):
         return escape(item.summary or item.topic or "")
 
     def item_categories(self, item):
-        return [link.tag.name for link in item.article_tags.all()]
+        return [link.name for link in item.tag_links]
 
     def item_updateddate(self, item):
         return selectors.live_dates(item)["modified"]

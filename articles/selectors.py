@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, Subquery, Value
+from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -68,14 +68,12 @@ LIST_DEFERRED = ("body", "body_text", "payload", "outline", "checklist", "notes"
 
 
 def _for_lists(queryset):
-    return _list_columns(queryset.order_by("-published_at", "-id"))
+    return list_columns(queryset.order_by("-published_at", "-id"))
 
 
-def _list_columns(queryset):
-    # The list templates show a summary line, never the body or the other large parts.
-    return queryset.defer(*LIST_DEFERRED).prefetch_related(
-        Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag").order_by("position"))
-    )
+def list_columns(queryset):
+    """What a list item shows (site or API summary): no body or other large part, and the tags."""
+    return queryset.defer(*LIST_DEFERRED).with_tag_links()
 
 
 def tag_page(*, kind: str, slug: str) -> tuple[Tag, Any]:
@@ -111,7 +109,7 @@ def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:
 
 def search_live_articles(query: str):
     """Live articles that match ``query``, best first (``articles.search``: the API's search too)."""
-    return _list_columns(search.search(Article.objects.live(), query))
+    return list_columns(search.search(Article.objects.live(), query))
 
 
 def search_snippets(query: str, articles) -> dict[int, str]:

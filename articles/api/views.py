@@ -3,7 +3,7 @@
 import hashlib
 import re
 
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
@@ -34,9 +34,9 @@ from articles.api.serializers import (
     SimilarSerializer,
 )
 from articles.content import content_prefetch, revision_block, tag_names
-from articles.models import Article, ArticleTag
+from articles.models import Article
 from articles.paging import CappedPaginator
-from articles.selectors import LIST_DEFERRED, article_meta, live_dates, similar_articles, with_live_dates
+from articles.selectors import article_meta, list_columns, live_dates, similar_articles, with_live_dates
 
 META_SIMILAR = 5
 API_COUNT_LIMIT = 10_000
@@ -251,8 +251,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
                 queryset = queryset.order_by("-published_at", "-id")
             if self._full_list():
                 return content_prefetch(queryset)
-            tags = ArticleTag.objects.select_related("tag").order_by("position")
-            return queryset.defer(*LIST_DEFERRED).prefetch_related(Prefetch("article_tags", queryset=tags))
+            return list_columns(queryset)
         return queryset
 
     def _full_list(self) -> bool:

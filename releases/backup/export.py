@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from articles.content import content_from_article
-from articles.models import Article, ArticleEntity, ArticleTag
+from articles.content import content_from_article, content_prefetch
+from articles.models import Article
 from releases.backup.file_format import _ROW_TIMES, FORMAT, POINTERS, ROW_FIELDS, VERSION, _iso, _json_dumps
 from releases.models import AuditEvent, Release, Revision
 
@@ -63,13 +63,10 @@ def iter_articles(chunk_size: int = CHUNK_SIZE) -> Iterator[Article]:
     last = 0
     while True:
         chunk = list(
-            Article.objects.filter(pk__gt=last)
+            content_prefetch(Article.objects.filter(pk__gt=last))
             .order_by("pk")
             .select_related("release")
             .prefetch_related(
-                Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag")),
-                Prefetch("article_entities", queryset=ArticleEntity.objects.select_related("entity")),
-                "image_sources",
                 Prefetch("revisions", queryset=Revision.objects.select_related("author").order_by("number")),
                 Prefetch(
                     "audit_events",

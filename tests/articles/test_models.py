@@ -82,3 +82,33 @@ def test_the_live_list_index_is_newest_live_first_with_the_filter_columns():
         (definition,) = cursor.fetchone()
     assert "(state, published_at DESC, id DESC)" in definition
     assert definition.endswith("INCLUDE (difficulty, code_language)")
+
+
+def test_tag_links_are_each_articles_tags_in_document_order(django_assert_num_queries, monkeypatch):
+    """``with_tag_links`` gives every article its own tags, in the document's order, whatever the
+    chunk they are read in; an article read without it finds them with one query."""
+    import articles.models
+    from tests.articles.test_search import add
+
+    tags = {
+        "t-1": (("kubernetes", "django"), ("pytest",)),
+        "t-2": (("react",), ("terraform", "git", "vault")),
+        "t-3": (("django",), ("git",)),
+    }
+    for reference, (stack, tools) in tags.items():
+        add(reference, f"Article {reference}", stack=stack, tools=tools)
+    monkeypatch.setattr(articles.models, "TAG_LINK_CHUNK", 2)  # three articles: two chunks
+
+    with django_assert_num_queries(3):  # the articles, then one query per chunk
+        found = {article.reference: article for article in Article.objects.with_tag_links()}
+        read = {ref: [(link.kind, link.name) for link in found[ref].tag_links] for ref in tags}
+    for reference, (stack, tools) in tags.items():
+        assert [name for kind, name in read[reference] if kind == "stack"] == list(stack)
+        assert [name for kind, name in read[reference] if kind == "tool"] == list(tools)
+    urls = {link.get_absolute_url() for link in found["t-2"].tag_links}
+    assert urls == {"/stack/react/", "/tools/terraform/", "/tools/git/", "/tools/vault/"}
+
+    plain = Article.objects.get(reference="t-3")
+    with django_assert_num_queries(1):
+        assert [link.name for link in plain.tag_links] == ["django", "git"]
+        assert [link.name for link in plain.tag_links] == ["django", "git"]  # read once
