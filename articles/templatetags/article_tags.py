@@ -11,6 +11,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from articles import models
 from articles.bounded_cache import ByteBoundedCache, digest_key
 from articles.parsing import check_url
 from articles.writing import tag_slug
@@ -85,8 +86,8 @@ def _highlight(text: str, language: str) -> str:
 
 @register.filter
 def tag_url(name: str, kind: str) -> str:
-    """The browse page of a stack or tool tag by name ('' when its name makes no address)."""
-    return _reverse("articles:stack" if kind == "stack" else "articles:tool", slug=tag_slug(name))
+    """The browse page of a stack or tool tag by name (every name has a slug)."""
+    return models.tag_url(kind, tag_slug(name))
 
 
 @register.filter
