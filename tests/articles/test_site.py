@@ -1,5 +1,6 @@
 """The reader site with the Django test client: every page, the meta box, safety, query budgets."""
 
+import html
 import io
 import json
 import re
@@ -168,6 +169,31 @@ def test_home_lists_filters_and_paginates(client, sample_article, sample_text):
     assert "variant 11 checklist" in beginner and "variant 10 checklist" not in beginner
     tool = text_of(client.get("/?tool=fastapi&page=2"))
     assert tool.count('class="article-card"') == 3
+
+
+def test_cards_link_each_articles_tags_and_show_their_names_as_text(client, sample_article, sample_text):
+    hostile = variant(sample_text, 3, **{"  • backend\n": "  • <b>back</b>end & co\n"})
+    page = text_of(client.get("/"))
+    cards = re.findall(r'<li class="article-card">(.*?)</ul>', page, re.S)
+    assert len(cards) == 2 and hostile.get_absolute_url() in cards[0]  # newest first
+    tools = ["fastapi", "pytest", "uvicorn", "ruff", "git", "logs"]  # the sample's tools
+    for card, stack in zip(
+        cards,
+        (["python services", "<b>back</b>end & co", "python"], ["python services", "backend", "python"]),
+        strict=True,
+    ):
+        links = re.findall(r'<li><a href="([^"]+)" class="tag tag-(\w+)">([^<]*)</a></li>', card)
+        names = {
+            kind: [html.unescape(name) for _, k, name in links if k == kind] for kind in ("stack", "tool")
+        }
+        assert names == {"stack": stack, "tool": tools}
+        assert all(
+            re.fullmatch(rf"/{'stack' if kind == 'stack' else 'tools'}/[-a-z0-9]+/", url)
+            for url, kind, _ in links
+        )
+        assert ("/stack/python-services/", "stack", "python services") in links
+        assert ("/tools/fastapi/", "tool", "fastapi") in links
+    assert "&lt;b&gt;back&lt;/b&gt;end &amp; co" in cards[0] and "<b>back" not in page
 
 
 def test_browse_pages(client, sample_article):
