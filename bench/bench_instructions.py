@@ -1,0 +1,182 @@
+"""Python work per request, in instructions: the application's own CPU work, whatever the load.
+
+    python bench/bench_instructions.py --database kb_bench                     # this working tree
+    python bench/bench_instructions.py --database kb_bench --baseline 5fc1750  # and a commit's code
+
+Wall-clock figures move with the machine (these 2-CPU machines differ by about 1.7x, and by a
+quarter from minute to minute on a busy one); the number of instructions a request runs does
+not. For each kind of URL (an article page, the API detail, home, a browse page, the API lists
+and both searches, chosen from the database like bench_http.py's first URLs), a child process
+serves it through Django's test client under valgrind's callgrind with production settings and
+the read cache off (``READ_CACHE=0``): once with 3 requests, once with 13, and the difference
+over 10 is one request's instructions (start-up and the first requests cancel out). The
+database's own work is not counted, only the application process's. ``/health`` varies by about
+2 million instructions between runs; the pages run 25 to 120 million.
+
+With ``--baseline REF`` the code of that commit (a ``git worktree`` in a temporary folder, sharing
+this virtualenv) is measured the same way on the same database, side by side. Needs valgrind.
+Prints a JSON object and writes it to instructions.json in the results directory.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common import production_env, provenance, results_dir  # noqa: E402
+
+WARMUP, MEASURED = 3, 10
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def client(root: str, count: int, url: str) -> None:
+    """Serve ``url`` ``count`` times (after the warm-up) with the code under ``root``."""
+    sys.path.insert(0, root)
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    browser = Client()
+    for number in range(WARMUP + count):
+        response = browser.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: {response.status_code} on request {number + 1}")
+
+
+def collectstatic(root: Path, env: dict[str, str]) -> None:
+    """Production settings serve hashed static names: each tree's files are collected first."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=root, env=env, check=True
+    )
+
+
+def instructions(root: Path, url: str, env: dict[str, str]) -> int:
+    """Instructions of one request to ``url`` with the code under ``root``."""
+    counts = []
+    for count in (0, MEASURED):
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--role-client",
+                str(root),
+                str(count),
+                url,
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        found = COLLECTED.search(done.stderr)
+        if done.returncode != 0 or found is None:
+            raise SystemExit(f"bench_instructions: {url} under {root} failed:\n{done.stderr[-2000:]}")
+        counts.append(int(found[1]))
+    return round((counts[1] - counts[0]) / MEASURED)
+
+
+def urls() -> dict[str, str]:
+    """One URL of each kind, from the database: bench_http.py's choices, simplified."""
+    import django
+
+    django.setup()
+    from urllib.parse import urlencode
+
+    from django.db.models import Count
+
+    from articles.models import Article, ArticleTag, Tag
+
+    live = Article.objects.live().order_by("pk")
+    article = live.values("slug", "topic")[live.count() // 2]
+    stack = (
+        ArticleTag.objects.filter(article__in=live, tag__kind=Tag.Kind.STACK)
+        .values("tag__slug")
+        .annotate(uses=Count("id"))
+        .order_by("-uses", "tag__slug")[0]["tag__slug"]
+    )
+    term = (article["topic"] or "release").split("/")[0].strip()
+    return {
+        "health": "/health",
+        "article": f"/articles/{article['slug']}/",
+        "api_detail": f"/api/articles/{article['slug']}/",
+        "home": "/",
+        "browse": f"/stack/{stack}/",
+        "api_list": "/api/articles/?page_size=50",
+        "api_filtered": "/api/articles/?" + urlencode({"stack": stack, "ordering": "-quality"}),
+        "search": "/search/?" + urlencode({"q": term}),
+        "api_search": "/api/articles/?" + urlencode({"search": term}),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--role-client":
+        client(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default="kb_bench")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--baseline", help="A commit whose code is measured beside this tree's.")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("bench_instructions: valgrind is not installed (Debian: apt-get install valgrind)")
+    env = production_env(
+        args.host,
+        args.database,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ALLOWED_HOSTS="testserver",
+        READ_CACHE="0",
+        API_THROTTLE_ANON="1000000/second",
+        API_THROTTLE_USER="1000000/second",
+    )
+    os.environ.update(env)
+    chosen = urls()
+    trees = {"current": ROOT}
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch:
+        if args.baseline:
+            baseline = Path(scratch) / "baseline"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", "-q", str(baseline), args.baseline],
+                cwd=ROOT,
+                check=True,
+            )
+            trees = {"baseline": baseline, **trees}
+        try:
+            measured = {}
+            for name, root in trees.items():
+                tree_env = {**env, "STATIC_ROOT": str(Path(scratch) / f"static-{name}")}
+                collectstatic(root, tree_env)
+                measured[name] = {kind: instructions(root, url, tree_env) for kind, url in chosen.items()}
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, check=False)
+    results = {
+        **provenance(),
+        "database": args.database,
+        "baseline": args.baseline,
+        "urls": chosen,
+        "instructions_per_request": measured,
+    }
+    if args.baseline:
+        results["change"] = {
+            kind: round(measured["current"][kind] / measured["baseline"][kind] - 1, 3) for kind in chosen
+        }
+    (results_dir() / "instructions.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
