@@ -143,6 +143,7 @@ def main() -> None:
         API_THROTTLE_USER="1000000/second",
     )
     os.environ.update(env)
+    measured_at = provenance()
     chosen = urls()
     trees = {"current": ROOT}
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch:
@@ -164,7 +165,7 @@ def main() -> None:
             if args.baseline:
                 subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, check=False)
     results = {
-        **provenance(),
+        **measured_at,
         "database": args.database,
         "baseline": args.baseline,
         "urls": chosen,
