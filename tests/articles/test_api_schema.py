@@ -8,6 +8,7 @@ How the runs are set up:
 * Every check is on (``CHECKS_CONFIG`` names none as off; ``test_every_check_is_on`` guards it).
   ``positive_data_acceptance`` also accepts 412 (a well-formed If-Match naming an ETag the article
   no longer has fails a precondition on the server's state, as 409 does on the article's state),
+  and so does ``negative_data_rejection`` (preconditions come before the content is read),
   and for ``POST /api/imports/`` 400: the page-text format (docs/page-format.md) is more than a
   schema can say, so a well-formed text/plain body may still be a document the importer refuses.
   Some checks are on but find nothing to act on in these runs, by the API's nature:
@@ -71,9 +72,28 @@ IMPORT = "/api/imports/"
 PATCH = ("PATCH", "/api/articles/{slug}/")
 ROLLBACK = "/api/articles/{slug}/rollback/"
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
+# schemathesis' default statuses for invalid requests plus 412: preconditions are evaluated before
+# the request's content is processed (RFC 9110, 13.2.1), so invalid content sent with an If-Match
+# naming an ETag the article no longer has is refused with 412, a refusal all the same.
+NEGATIVE_STATUSES = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "412",
+    "415",
+    "422",
+    "428",
+    "429",
+    "5xx",
+]
 CHECKS_CONFIG = {
     # schemathesis' default statuses plus 412; a 5xx among them is still failed by not_a_server_error.
     "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+    "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
 }
 CONFIG = {
     "generation": {"mode": "all", "with-security-parameters": False, "database": "none"},
