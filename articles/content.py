@@ -418,7 +418,7 @@ def _storage_problems(content: dict[str, Any], values: dict[str, Any]) -> list[P
 
 
 def tag_names(article: Article) -> tuple[list[str], list[str]]:
-    """An article's stack and tool tag names in document order, from prefetched links."""
+    """An article's stack and tool tag names in document order (``Article.tag_links``)."""
     links = article.tag_links
     return (
         [link.name for link in links if link.kind == Tag.Kind.STACK],

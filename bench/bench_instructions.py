@@ -6,7 +6,7 @@
 Wall-clock figures move with the machine (these 2-CPU machines differ by about 1.7x, and by a
 quarter from minute to minute on a busy one); the number of instructions a request runs does
 not. For each kind of URL (an article page, the API detail, home, a browse page, the API lists
-and both searches, chosen from the database like bench_http.py's first URLs), a child process
+and both searches: the URLs whose queries bench_http.py counts, ``pick_urls``), a child process
 serves it through Django's test client under valgrind's callgrind with production settings and
 the read cache off (``READ_CACHE=0``): once with 3 requests, once with 13, and the difference
 over 10 is one request's instructions (start-up and the first requests cancel out). The
@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_http import pick_urls  # noqa: E402
 from common import production_env, provenance, results_dir  # noqa: E402
 
 WARMUP, MEASURED = 3, 10
@@ -87,39 +88,6 @@ def instructions(root: Path, url: str, env: dict[str, str]) -> int:
     return round((counts[1] - counts[0]) / MEASURED)
 
 
-def urls() -> dict[str, str]:
-    """One URL of each kind, from the database: bench_http.py's choices, simplified."""
-    import django
-
-    django.setup()
-    from urllib.parse import urlencode
-
-    from django.db.models import Count
-
-    from articles.models import Article, ArticleTag, Tag
-
-    live = Article.objects.live().order_by("pk")
-    article = live.values("slug", "topic")[live.count() // 2]
-    stack = (
-        ArticleTag.objects.filter(article__in=live, tag__kind=Tag.Kind.STACK)
-        .values("tag__slug")
-        .annotate(uses=Count("id"))
-        .order_by("-uses", "tag__slug")[0]["tag__slug"]
-    )
-    term = (article["topic"] or "release").split("/")[0].strip()
-    return {
-        "health": "/health",
-        "article": f"/articles/{article['slug']}/",
-        "api_detail": f"/api/articles/{article['slug']}/",
-        "home": "/",
-        "browse": f"/stack/{stack}/",
-        "api_list": "/api/articles/?page_size=50",
-        "api_filtered": "/api/articles/?" + urlencode({"stack": stack, "ordering": "-quality"}),
-        "search": "/search/?" + urlencode({"q": term}),
-        "api_search": "/api/articles/?" + urlencode({"search": term}),
-    }
-
-
 def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--role-client":
         client(sys.argv[2], int(sys.argv[3]), sys.argv[4])
@@ -144,7 +112,10 @@ def main() -> None:
     )
     os.environ.update(env)
     measured_at = provenance()
-    chosen = urls()
+    import django
+
+    django.setup()
+    chosen = pick_urls()["urls"]
     trees = {"current": ROOT}
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch:
         if args.baseline:
