@@ -163,10 +163,10 @@ def read_meta(lines: list[str], start: int, stop: int, errors: Problems, warning
     i = 0
     while i < count and not errors.full:
         line = lines[start + i]
-        number = start + i + 1
         i += 1
         if line == "":
             continue
+        number = start + i
         if line[0] in " \t":
             # Bullets are read with the key line before them: an indented line met here is an error.
             _refuse_indented(line, texts[i - 1] is not None, number, errors)
@@ -238,30 +238,40 @@ def _ignore_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
     """A repeated key, already reported: its bullets are ignored."""
 
 
-def _take_fields(entry: Entry, items: list[str], errors: Problems) -> None:
-    """The ``name: value`` bullets of a record (each field once) or of a record list (a field
-    name the last record already has starts the next record)."""
+def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
+    """The ``name: value`` bullets of a record: each field once."""
     key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
-    listed = entry.kind == "records"
-    fields = entry.fields  # a record's; each record of a list gets its own below
-    number = entry.line
-    for text in items:
-        number += 1
+    fields = entry.fields
+    for number, text in enumerate(items, entry.line + 1):
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
-            continue
-        if listed and (name in fields or not entry.records):
-            fields = {}
-            entry.records.append((number, fields))
         elif name in fields:
             errors.add(
                 number,
                 f"{key}.{name}",
                 f"{name!r} is given twice in {key!r} (lines {fields[name][1]} and {number})",
             )
+        else:
+            fields[name] = (value.strip(), number)
+
+
+def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
+    """The ``name: value`` bullets of a record list: a field name the last record already has
+    starts the next record."""
+    key = entry.key
+    allowed = _RECORD_FIELD_SETS[key]
+    records = entry.records
+    fields = None
+    for number, text in enumerate(items, entry.line + 1):
+        name, colon, value = text.partition(":")
+        if not colon or name not in allowed:
+            _refuse_field(key, text, number, errors)
             continue
+        if fields is None or name in fields:
+            fields = {}
+            records.append((number, fields))
         fields[name] = (value.strip(), number)
 
 
@@ -279,8 +289,8 @@ def _refuse_field(key: str, text: str, number: int, errors: Problems) -> None:
 _TAKE_BULLETS = {
     "list": _take_items,
     "extra": _take_items,
-    "record": _take_fields,
-    "records": _take_fields,
+    "record": _take_record,
+    "records": _take_records,
     "scalar": _refuse_bullets,
     "skip": _ignore_bullets,
 }
