@@ -94,8 +94,13 @@ def _carried(queryset, live_links):
     planner answers from the row's first links. As EXISTS it may instead hash every link of the
     tag against the list of all live articles (at 100,000 articles, 145 ms for the home page's
     96 tags instead of 3, and 23 ms instead of 0.1 for one tag).
+
+    Any carrier will do, so the subquery has no order: a link's default order (its article's,
+    newest first) made the planner walk the newest live articles and probe each for the tag (at
+    100,000 articles, about 5 ms for the home page's 96 tags instead of 1.6).
     """
-    return queryset.alias(carrier=Subquery(live_links.values("article_id")[:1])).filter(carrier__isnull=False)
+    carrier = Subquery(live_links.order_by().values("article_id")[:1])
+    return queryset.alias(carrier=carrier).filter(carrier__isnull=False)
 
 
 def entity_page(*, type: str, slug: str) -> tuple[Entity, Any]:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -125,3 +126,19 @@ def test_the_api_orders_best_first_with_unknown_scores_last(client, sample_artic
         everything, key=lambda article: (article.quality is None, -(article.quality or 0), -article.pk)
     )
     assert slugs == [article.slug for article in expected]
+
+
+def test_a_tag_in_use_is_found_by_any_carrier_not_the_newest(sample_article):
+    """The question "does a live article carry it?" is asked without an order: ordered, the
+    subquery of each tag walks the newest live articles instead of the tag's own links."""
+    tags = Tag.objects.filter(article_tags__article=sample_article)
+    assert tags.exists()
+    with CaptureQueriesContext(connection) as queries:
+        selectors.filter_choices()
+        for tag in tags:
+            selectors.tag_page(kind=tag.kind, slug=tag.slug)
+    carried = [query["sql"] for query in queries if "LIMIT 1" in query["sql"]]
+    assert len(carried) == 1 + len(tags)
+    for sql in carried:
+        inner = sql[sql.index("(SELECT") : sql.index("LIMIT 1")]
+        assert "ORDER BY" not in inner, sql
