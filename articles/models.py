@@ -14,7 +14,6 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import OrderBy
 from django.db.models.query import ModelIterable
-from django.urls import reverse
 
 SCORE_FIELDS = ("quality", "freshness", "depth", "clarity")
 FLAG_FIELDS = ("ai_generated_style", "has_images", "image_heavy", "needs_human_review")
@@ -57,8 +56,18 @@ class Tag(models.Model):
 
 
 def tag_url(kind: str, slug: str) -> str:
-    """The reader page of a stack or tool tag."""
+    """The reader page of a stack or tool tag (``articles:stack`` and ``articles:tool``)."""
     return f"/{'stack' if kind == Tag.Kind.STACK else 'tools'}/{slug}/"
+
+
+def article_url(slug: str) -> str:
+    """The reader page of an article (``articles:detail``).
+
+    Written out, as ``tag_url`` is, rather than reversed: a list shows up to 100 articles and
+    their similar posts, and reversing each address was some 5 % of an uncached list's time. A
+    test holds both rules equal to the URLconf's reversal.
+    """
+    return f"/articles/{slug}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +336,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return article_url(self.slug)
 
     @property
     def tag_links(self) -> list[TagLink]:

@@ -6,9 +6,8 @@ indexed query.
 """
 
 from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
 
-from articles.models import Article, ArticleState, SimilarArticle
+from articles.models import Article, ArticleState, SimilarArticle, article_url
 from articles.similarity.scoring import UNIT
 
 NEIGHBOURS = 10  # shown at most
@@ -86,7 +85,7 @@ def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict
                 "slug": slug,
                 "title": title,
                 "topic": topic,
-                "url": reverse("articles:detail", kwargs={"slug": slug}),
+                "url": article_url(slug),
                 "score": round(float(s), 4),
             }
         )

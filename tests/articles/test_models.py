@@ -4,8 +4,9 @@ without database-level foreign keys, and what the live-list index carries."""
 import pytest
 from django.db import connection
 from django.db.models import ProtectedError
+from django.urls import reverse
 
-from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag
+from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag, article_url, tag_url
 from articles.writing import PartsWriter
 from releases.importing import import_document
 from tests.conftest import SAMPLE_PATH
@@ -112,3 +113,12 @@ def test_tag_links_are_each_articles_tags_in_document_order(django_assert_num_qu
     with django_assert_num_queries(1):
         assert [link.name for link in plain.tag_links] == ["django", "git"]
         assert [link.name for link in plain.tag_links] == ["django", "git"]  # read once
+
+
+@pytest.mark.parametrize("slug", ["a", "running-reliable-jobs-2", "under_score"])
+def test_written_out_addresses_are_the_urlconfs(slug):
+    """article_url and tag_url spell out what reversing the URLconf's names gives."""
+    assert article_url(slug) == reverse("articles:detail", kwargs={"slug": slug})
+    assert tag_url(Tag.Kind.STACK, slug) == reverse("articles:stack", kwargs={"slug": slug})
+    assert tag_url(Tag.Kind.TOOL, slug) == reverse("articles:tool", kwargs={"slug": slug})
+    assert Article(slug=slug).get_absolute_url() == article_url(slug)
