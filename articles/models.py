@@ -338,6 +338,11 @@ class Article(models.Model):
     def get_absolute_url(self):
         return article_url(self.slug)
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None:  # a whole reload forgets the tags read, as it forgets prefetched rows
+            self.__dict__.pop("_tag_links", None)
+
     @property
     def tag_links(self) -> list[TagLink]:
         """The stack and tool tags in document order: read with the article's queryset

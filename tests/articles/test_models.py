@@ -122,3 +122,18 @@ def test_written_out_addresses_are_the_urlconfs(slug):
     assert tag_url(Tag.Kind.STACK, slug) == reverse("articles:stack", kwargs={"slug": slug})
     assert tag_url(Tag.Kind.TOOL, slug) == reverse("articles:tool", kwargs={"slug": slug})
     assert Article(slug=slug).get_absolute_url() == article_url(slug)
+
+
+def test_a_reloaded_article_reads_its_tags_again():
+    from tests.articles.test_search import add
+
+    add("t-reload", "Reloaded", stack=("django",), tools=())
+    article = Article.objects.with_tag_links().get(reference="t-reload")
+    assert [link.name for link in article.tag_links] == ["django"]
+    tag = Tag.objects.create(kind=Tag.Kind.TOOL, name="pytest", slug="pytest")
+    ArticleTag.objects.create(article=article, tag=tag, position=1)
+
+    article.refresh_from_db(fields=["title"])  # a partial reload keeps what was read
+    assert [link.name for link in article.tag_links] == ["django"]
+    article.refresh_from_db()
+    assert [link.name for link in article.tag_links] == ["django", "pytest"]
