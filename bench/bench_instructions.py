@@ -19,6 +19,7 @@ Prints a JSON object and writes it to instructions.json in the results directory
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_http import pick_urls  # noqa: E402
-from common import production_env, provenance, results_dir  # noqa: E402
+from common import checkout, production_env, provenance, results_dir  # noqa: E402
 
 WARMUP, MEASURED = 3, 10
 COLLECTED = re.compile(r"Collected : (\d+)")
@@ -116,25 +117,14 @@ def main() -> None:
 
     django.setup()
     chosen = pick_urls()["urls"]
-    trees = {"current": ROOT}
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch:
-        if args.baseline:
-            baseline = Path(scratch) / "baseline"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", "-q", str(baseline), args.baseline],
-                cwd=ROOT,
-                check=True,
-            )
-            trees = {"baseline": baseline, **trees}
-        try:
+        with checkout(args.baseline) if args.baseline else contextlib.nullcontext() as baseline:
+            trees = {"current": ROOT} if baseline is None else {"baseline": baseline, "current": ROOT}
             measured = {}
             for name, root in trees.items():
                 tree_env = {**env, "STATIC_ROOT": str(Path(scratch) / f"static-{name}")}
                 collectstatic(root, tree_env)
                 measured[name] = {kind: instructions(root, url, tree_env) for kind, url in chosen.items()}
-        finally:
-            if args.baseline:
-                subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, check=False)
     results = {
         **measured_at,
         "database": args.database,

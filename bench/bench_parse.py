@@ -12,16 +12,13 @@ JSON object and writes it to bench/results/parse.json.
 """
 
 import argparse
+import contextlib
 import gc
 import importlib.util
-import io
 import json
 import platform
 import statistics
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,28 +28,22 @@ SAMPLE = ROOT / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
 
 sys.path.insert(0, str(ROOT))
 
-from common import provenance  # noqa: E402
+from common import checkout, git, provenance  # noqa: E402
 
 
-def git(*args: str) -> bytes:
-    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True).stdout
-
-
-def load_baseline(ref: str, into: Path):
-    """The parser of commit ``ref`` as a module of its own (it imports nothing of the project)."""
-    archive = git("archive", "--format=tar", ref, "articles/")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith("articles/parsing")]
-        if not members:
-            raise SystemExit(f"{ref} has no articles/parsing.py or articles/parsing/")
-        tar.extractall(into, members=members, filter="data")
-    package = into / "articles" / "parsing"
+def load_baseline(tree: Path):
+    """The parser of a baseline checkout (``common.checkout``) as a module of its own (it imports
+    nothing of the project): the ``articles/parsing/`` package, or the ``articles/parsing.py``
+    module it replaced."""
+    package = tree / "articles" / "parsing"
     if package.is_dir():
         spec = importlib.util.spec_from_file_location(
             "baseline_parsing", package / "__init__.py", submodule_search_locations=[str(package)]
         )
+    elif (tree / "articles" / "parsing.py").is_file():
+        spec = importlib.util.spec_from_file_location("baseline_parsing", tree / "articles" / "parsing.py")
     else:
-        spec = importlib.util.spec_from_file_location("baseline_parsing", into / "articles" / "parsing.py")
+        raise SystemExit("the baseline has no articles/parsing.py or articles/parsing/")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -103,9 +94,9 @@ def main() -> None:
 
     docs = documents(args.count, args.shape)
     parsers = {"current": parse_page}
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.baseline:
-            parsers["baseline"] = load_baseline(args.baseline, Path(tmp)).parse_page
+    with checkout(args.baseline) if args.baseline else contextlib.nullcontext() as tree:
+        if tree is not None:
+            parsers["baseline"] = load_baseline(tree).parse_page
             for text in docs:
                 assert outcome(parse_page(text)) == outcome(parsers["baseline"](text)), text[:80]
         for parse in parsers.values():  # warm up
@@ -130,7 +121,7 @@ def main() -> None:
     if args.baseline:
         result["baseline"] = {
             "ref": args.baseline,
-            "sha": git("rev-parse", args.baseline).decode().strip(),
+            "sha": git("rev-parse", args.baseline),
             "docs_per_second_median": median["baseline"],
             "docs_per_second_rounds": [round(value) for value in rates["baseline"]],
         }

@@ -1,9 +1,12 @@
 """What the benchmark scripts share: the production settings they run the app with, where results
-go, and what each result records about the code it measured."""
+go, what each result records about the code it measured, and a baseline commit's files."""
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +40,27 @@ def results_dir() -> Path:
     return path
 
 
-def _git(*args: str) -> str | None:
+def git(*args: str) -> str | None:
+    """What a git command prints (its end trimmed), or None when it fails."""
     try:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     # Only the end is trimmed: a porcelain status line starts with a space (" M path").
     return done.stdout.rstrip() if done.returncode == 0 else None
+
+
+@contextlib.contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """The files of commit ``ref`` in a temporary folder (a detached git worktree), removed after:
+    the baseline code a benchmark measures beside the working tree's."""
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as scratch:
+        tree = Path(scratch) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), ref], cwd=ROOT, check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
 
 
 def changed_paths(status: str) -> list[str]:
@@ -54,10 +71,10 @@ def changed_paths(status: str) -> list[str]:
 def provenance() -> dict:
     """The commit a measurement ran on, whether the working tree differed from it (outside the
     result files themselves), and the UTC time, for each results file."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    status = git("status", "--porcelain", "--untracked-files=no")
     changed = None if status is None else changed_paths(status)
     return {
-        "commit": _git("rev-parse", "HEAD"),
+        "commit": git("rev-parse", "HEAD"),
         "dirty": None if changed is None else bool(changed),
         "dirty_files": None if changed is None else len(changed),
         "measured_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
