@@ -196,6 +196,33 @@ def test_cards_link_each_articles_tags_and_show_their_names_as_text(client, samp
     assert "&lt;b&gt;back&lt;/b&gt;end &amp; co" in cards[0] and "<b>back" not in page
 
 
+def test_home_filters_offer_the_live_choices_and_keep_the_chosen_ones(client, sample_article, sample_text):
+    variant(
+        sample_text,
+        4,
+        **{"  • backend\n": "  • <b>back</b>end & co\n", "difficultyadvanced": "difficultybeginner"},
+    )
+    page = text_of(client.get("/?stack=backend&difficulty=beginner&tool=no-such-tool"))
+    selects = dict(re.findall(r'<select name="(\w+)">(.*?)</select>', page, re.S))
+    offered = {
+        name: re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html_)
+        for name, html_ in selects.items()
+    }
+    assert offered["stack"][0] == ("", "", "any")
+    assert ("backend", " selected", "backend") in offered["stack"]
+    assert [text for _, _, text in offered["stack"] if "back" in text and "&" in text] == [
+        "&lt;b&gt;back&lt;/b&gt;end &amp; co"
+    ]
+    assert offered["difficulty"] == [
+        ("", "", "any"),
+        ("advanced", "", "advanced"),
+        ("beginner", " selected", "beginner"),
+    ]
+    assert ("fastapi", "", "fastapi") in offered["tool"]
+    assert not any(chosen for _, chosen, _ in offered["tool"] + offered["code_language"])
+    assert "<b>back" not in page
+
+
 def test_browse_pages(client, sample_article):
     for url in (
         "/stack/python-services/",
