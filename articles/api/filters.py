@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.text import slugify
 from django_filters.constants import EMPTY_VALUES
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from articles import search
@@ -215,3 +216,18 @@ class ArticleFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         # Best first; an explicit ``ordering`` (applied after this filter) replaces that order.
         return search.search(queryset, value)
+
+
+class NamedFiltersBackend(DjangoFilterBackend):
+    """django-filter's backend, but a request that names none of the filters gets the list as it
+    is: every filter takes an absent value as no filter, so the filterset would change nothing,
+    and building and checking its form of 27 fields was about a tenth of an uncached API list's
+    time. The browsable API still shows the filter form (``to_html`` is unchanged)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and filterset_class.base_filters.keys().isdisjoint(
+            request.query_params
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from articles import read_cache
-from articles.api.filters import ArticleFilter
+from articles.api.filters import ArticleFilter, NamedFiltersBackend
 from articles.api.serializers import (
     FILTER_ERRORS_SCHEMA,
     ArticleDetailSerializer,
@@ -234,6 +234,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     # Any path segment reaches the view, so an unknown slug is always this API's JSON 404 (but for
     # NUL, which config/null_guard.py answers with a 400 first).
     lookup_value_regex = r"[^/\x00]+"
+    filter_backends = [NamedFiltersBackend]
     filterset_class = ArticleFilter
     metadata_class = RouteMetadata
     renderer_classes = [JSONRenderer, BrowsableAPIWithoutForms]

@@ -546,6 +546,29 @@ def test_one_form_class_serves_every_request_and_keeps_each_requests_errors(anon
     assert list(anon.get(LIST_URL, {"ordering": "abc"}).json()) == ["ordering"]
 
 
+def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(anon, make_article, monkeypatch):
+    """Without a filter's name in the query the filterset would change nothing: it is not built.
+    The list is the one an empty filter value gives, and a named filter is still checked."""
+    for _ in range(3):
+        make_article()
+    built = []
+    original = ArticleFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArticleFilter, "__init__", counting)
+    plain = anon.get(LIST_URL, {"page_size": 2, "unknown": "x"}).json()
+    assert built == []
+    empty = anon.get(LIST_URL, {"page_size": 2, "search": "", "ordering": ""}).json()
+    assert len(built) == 1
+    assert plain["results"] == empty["results"] and plain["count"] == empty["count"] == 3
+    assert len(plain["results"]) == 2
+    assert anon.get(LIST_URL, {"page_size": 2, "quality_min": "abc"}).status_code == 400
+    assert len(built) == 2
+
+
 # -- the detail -------------------------------------------------------------------------------
 
 
