@@ -167,6 +167,13 @@ class ArticleQuerySet(models.QuerySet):
         clone._iterable_class = _WithTagLinks
         return clone
 
+    def with_parts(self):
+        """These articles with their ``tag_links`` and ``part_rows`` (entities and image sources)
+        read in three queries per 1,000 articles."""
+        clone = self._chain()
+        clone._iterable_class = _WithParts
+        return clone
+
 
 TAG_LINK_CHUNK = 1000
 
@@ -177,8 +184,21 @@ class _WithTagLinks(ModelIterable):
     def __iter__(self):
         articles = super().__iter__()
         while chunk := list(islice(articles, TAG_LINK_CHUNK)):
-            attach_tag_links(chunk, using=self.queryset.db)
+            self.attach(chunk, using=self.queryset.db)
             yield from chunk
+
+    @staticmethod
+    def attach(articles, using) -> None:
+        attach_tag_links(articles, using=using)
+
+
+class _WithParts(_WithTagLinks):
+    """Articles, each given its ``tag_links`` and ``part_rows`` as they come (``with_parts``)."""
+
+    @staticmethod
+    def attach(articles, using) -> None:
+        attach_tag_links(articles, using=using)
+        attach_part_rows(articles, using=using)
 
 
 def attach_tag_links(articles, using=None) -> None:
@@ -194,6 +214,39 @@ def attach_tag_links(articles, using=None) -> None:
         links[article_id].append(TagLink(kind, name, slug))
     for article in articles:
         article._tag_links = links[article.pk]
+
+
+IMAGE_COLUMNS = ("source", "url", "caption", "image", "width", "height")
+
+
+def attach_part_rows(articles, using=None) -> None:
+    """Give each article its entities, as (name, type), and its image sources, as dicts of
+    ``IMAGE_COLUMNS`` (``image``: the stored file's name), in document order (``part_rows``).
+
+    Plain values, as tags are: model instances of the links, entities and images were a sixth
+    of an uncached article page's Python.
+    """
+    entities = {article.pk: [] for article in articles}
+    images = {article.pk: [] for article in articles}
+    ids = list(entities)
+    entity_rows = (
+        ArticleEntity.objects.using(using)
+        .filter(article_id__in=ids)
+        .order_by("article_id", "position")
+        .values_list("article_id", "entity__name", "entity__type")
+    )
+    for article_id, name, type_ in entity_rows:
+        entities[article_id].append((name, type_))
+    image_rows = (
+        ImageSource.objects.using(using)
+        .filter(article_id__in=ids)
+        .order_by("article_id", "position")
+        .values("article_id", *IMAGE_COLUMNS)
+    )
+    for row in image_rows:
+        images[row.pop("article_id")].append(row)
+    for article in articles:
+        article._part_rows = (entities[article.pk], images[article.pk])
 
 
 class Article(models.Model):
@@ -340,8 +393,19 @@ class Article(models.Model):
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-        if fields is None:  # a whole reload forgets the tags read, as it forgets prefetched rows
+        if fields is None:  # a whole reload forgets the parts read, as it forgets prefetched rows
             self.__dict__.pop("_tag_links", None)
+            self.__dict__.pop("_part_rows", None)
+
+    def part_rows(self) -> tuple[list[tuple[str, str]], list[dict]]:
+        """The entities, as (name, type), and the image sources, as dicts of ``IMAGE_COLUMNS``,
+        in document order: as read with the article's queryset (``with_parts``), else read now
+        and not kept, so that a writer that reads an article again sees what it wrote."""
+        rows = self.__dict__.get("_part_rows")
+        if rows is None:
+            attach_part_rows([self], using=self._state.db)
+            rows = self.__dict__.pop("_part_rows")
+        return rows
 
     @property
     def tag_links(self) -> list[TagLink]:
