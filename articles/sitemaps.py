@@ -3,7 +3,7 @@ pages of the stacks, tools and entities that live articles carry (never one only
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Exists, OuterRef
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from articles import selectors
 from articles.models import Article, ArticleEntity, ArticleState, ArticleTag, Entity, Tag
@@ -54,15 +54,11 @@ class EntitySitemap(Sitemap):
             entity=OuterRef("pk"), article__state=ArticleState.PUBLISHED
         )
         entities = Entity.objects.filter(Exists(live_links)).order_by("type", "slug").only("type", "slug")
-        # The address is reversed (and so escaped) from the route; a type the route cannot carry
-        # (one with a "/") has no page to list.
+        # A type the route cannot carry (one with a "/") has no page to list (models.entity_url).
         return [entity for entity in entities if self.location(entity)]
 
     def location(self, item):
-        try:
-            return reverse("articles:entity", kwargs={"type": item.type, "slug": item.slug})
-        except NoReverseMatch:
-            return ""
+        return item.get_absolute_url()
 
 
 SITEMAPS = {

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 
 from django import template
 from django.core.files.storage import default_storage
-from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from pygments import highlight
@@ -125,11 +124,4 @@ def tag_url(name: str, kind: str) -> str:
 @register.filter
 def entity_url(entity) -> str:
     """The page of an entity of the meta box ('' when its type or name makes no address)."""
-    return _reverse("articles:entity", type=entity.get("type") or "", slug=tag_slug(entity.get("name") or ""))
-
-
-def _reverse(name: str, **kwargs) -> str:
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return ""
+    return models.entity_url(entity.get("type") or "", tag_slug(entity.get("name") or ""))

@@ -4,9 +4,21 @@ without database-level foreign keys, and what the live-list index carries."""
 import pytest
 from django.db import connection
 from django.db.models import ProtectedError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
-from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, Tag, article_url, tag_url
+from articles.models import (
+    Article,
+    ArticleEntity,
+    ArticleTag,
+    Entity,
+    ImageSource,
+    Tag,
+    article_url,
+    entity_url,
+    tag_url,
+)
 from articles.writing import PartsWriter
 from releases.importing import import_document
 from tests.conftest import SAMPLE_PATH
@@ -173,3 +185,20 @@ def test_parts_are_read_with_the_articles_or_fresh_each_time(
         assert plain.part_rows()[1][0]["caption"] == "again"
     read.refresh_from_db()
     assert read.part_rows()[1][0]["caption"] == "again"
+
+
+@given(
+    entity_type=st.one_of(
+        st.sampled_from(["stack", "python services", "a/b", "", "ça?#%", "tool "]), st.text()
+    ),
+    slug=st.one_of(st.sampled_from(["django", "b-2_x", "", "a b"]), st.text()),
+)
+def test_an_entitys_address_is_the_urlconfs_for_any_type_and_slug(entity_type, slug):
+    """entity_url quotes as reversing ``articles:entity`` does, and is "" where that fails."""
+    try:
+        expected = reverse("articles:entity", kwargs={"type": entity_type, "slug": slug})
+    except NoReverseMatch:
+        expected = ""
+    assert entity_url(entity_type, slug) == expected
+    if expected:
+        assert Entity(type=entity_type, slug=slug).get_absolute_url() == expected
