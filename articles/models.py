@@ -239,8 +239,8 @@ def attach_part_rows(articles, using=None) -> None:
     """Give each article its entities, as (name, type), and its image sources, as dicts of
     ``IMAGE_COLUMNS`` (``image``: the stored file's name), in document order (``part_rows``).
 
-    Plain values, as tags are: model instances of the links, entities and images were a sixth
-    of an uncached article page's Python.
+    Plain values, as tags are: building a link, an entity and an image instance for each was,
+    in a profile, about a sixth of an uncached article page's Python.
     """
     entities = {article.pk: [] for article in articles}
     images = {article.pk: [] for article in articles}
