@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import OrderBy
 from django.db.models.query import ModelIterable
+from django.urls.converters import SlugConverter
 from django.utils.http import RFC3986_SUBDELIMS
 
 SCORE_FIELDS = ("quality", "freshness", "depth", "clarity")
@@ -111,7 +112,7 @@ class Entity(models.Model):
         return entity_url(self.type, self.slug)
 
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_SLUG = re.compile(SlugConverter.regex)  # what the route's <slug:slug> accepts
 
 
 def entity_url(entity_type: str, slug: str) -> str:
