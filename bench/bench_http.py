@@ -50,7 +50,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import production_env, provenance, results_dir
+from common import collectstatic, production_env, provenance, results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
@@ -798,13 +798,6 @@ def mixed_client(spec: dict) -> dict:
 
 
 # --- the benchmark ---------------------------------------------------------------------------------
-
-
-def collectstatic(env: dict[str, str]) -> None:
-    """Production pages name content-hashed static files, so the manifest must exist."""
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
 
 
 def judge(results: dict) -> None:

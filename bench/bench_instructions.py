@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_http import pick_urls  # noqa: E402
-from common import checkout, production_env, provenance, results_dir  # noqa: E402
+from common import checkout, collectstatic, production_env, provenance, results_dir  # noqa: E402
 
 WARMUP, MEASURED = 3, 10
 COLLECTED = re.compile(r"Collected : (\d+)")
@@ -52,13 +52,6 @@ def client(root: str, count: int, url: str) -> None:
         response = browser.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{url}: {response.status_code} on request {number + 1}")
-
-
-def collectstatic(root: Path, env: dict[str, str]) -> None:
-    """Production settings serve hashed static names: each tree's files are collected first."""
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=root, env=env, check=True
-    )
 
 
 def instructions(root: Path, url: str, env: dict[str, str]) -> int:
@@ -123,7 +116,7 @@ def main() -> None:
             measured = {}
             for name, root in trees.items():
                 tree_env = {**env, "STATIC_ROOT": str(Path(scratch) / f"static-{name}")}
-                collectstatic(root, tree_env)
+                collectstatic(tree_env, root)
                 measured[name] = {kind: instructions(root, url, tree_env) for kind, url in chosen.items()}
     results = {
         **measured_at,

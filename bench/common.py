@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,14 @@ def git(*args: str) -> str | None:
         return None
     # Only the end is trimmed: a porcelain status line starts with a space (" M path").
     return done.stdout.rstrip() if done.returncode == 0 else None
+
+
+def collectstatic(env: dict[str, str], root: Path = ROOT) -> None:
+    """Production pages name content-hashed static files, so the manifest must exist: collect the
+    static files of the code under ``root`` (this checkout, or a baseline's) with ``env``."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=root, env=env, check=True
+    )
 
 
 @contextlib.contextmanager
