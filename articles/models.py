@@ -19,6 +19,15 @@ from django.db.models.query import ModelIterable
 from django.urls.converters import SlugConverter
 from django.utils.http import RFC3986_SUBDELIMS
 
+from articles.derived import (  # noqa: F401 (the app's models are found here)
+    SimilarArticle,
+    SimilarityIndex,
+    SimilarPending,
+    SimilarPosting,
+    SimilarState,
+    SimilarVector,
+)
+
 SCORE_FIELDS = ("quality", "freshness", "depth", "clarity")
 FLAG_FIELDS = ("ai_generated_style", "has_images", "image_heavy", "needs_human_review")
 
@@ -530,101 +539,3 @@ class ImageSource(models.Model):
 
     def __str__(self):
         return self.caption or self.url
-
-
-class SimilarArticle(models.Model):
-    """One of an article's most similar live articles, with its score and rank (1 is best).
-
-    A derived table, recomputed from the articles (``rebuild_similar``) and written a million
-    rows at a time, so its keys carry no database-level foreign key: a check per row would
-    cost a rebuild more than the rows themselves. Deleting an article still removes its rows
-    through the ORM's cascade, and readers join to live articles (``neighbours_for``).
-    """
-
-    # Served by the unique (article, rank) index.
-    article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, related_name="similar_links", db_index=False, db_constraint=False
-    )
-    neighbour = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    rank = models.PositiveSmallIntegerField()
-    score = models.FloatField()
-
-    class Meta:
-        ordering = ["article_id", "rank"]
-        constraints = [
-            models.UniqueConstraint(fields=["article", "rank"], name="similar_unique_rank"),
-            models.CheckConstraint(condition=~Q(article=models.F("neighbour")), name="similar_not_itself"),
-        ]
-        # The top-ups of short lists (score 0), which change whenever a new article goes live.
-        indexes = [models.Index(fields=["article"], condition=Q(score=0), name="similar_topped_up")]
-
-    def __str__(self):
-        return f"{self.article_id} #{self.rank}: {self.neighbour_id} ({self.score:.3f})"
-
-
-class SimilarityIndex(models.Model):
-    """What the last full rebuild of similar posts learned: the IDF of every term it kept.
-
-    Incremental refreshes score with these weights until the next rebuild.
-    """
-
-    idf = models.JSONField(default=dict)
-    live_count = models.PositiveIntegerField(default=0)
-    built_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "similarity index"
-
-    def __str__(self):
-        return f"similarity index of {self.live_count} live articles"
-
-    @classmethod
-    def current(cls):
-        return cls.objects.order_by("-pk").first()
-
-    @classmethod
-    def store(cls, *, idf: dict, live_count: int) -> None:
-        cls.objects.all().delete()
-        cls.objects.create(idf=idf, live_count=live_count)
-
-
-class SimilarPosting(models.Model):
-    """The articles that carry one term, with their weights: one slice of ids (a bucket) per row.
-
-    ``data`` is the bucket's article ids (int32), then their quantised weights (int16, negative
-    for articles that are not live). Written by a rebuild, patched by refreshes;
-    articles/similarity/stored_index.py.
-    """
-
-    term = models.TextField()
-    bucket = models.IntegerField()
-    data = models.BinaryField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["term", "bucket"], name="similarposting_unique")]
-
-    def __str__(self):
-        return f"{self.term!r} in bucket {self.bucket}"
-
-
-class SimilarState(models.Model):
-    """Per bucket of article ids: each list's floor (the score an article must beat to enter it)
-    and each article's code language and difficulty (hashed), as arrays;
-    articles/similarity/stored_index.py."""
-
-    bucket = models.IntegerField(primary_key=True)
-    floors = models.BinaryField()
-    attributes = models.BinaryField()
-
-    def __str__(self):
-        return f"similar-posts state of bucket {self.bucket}"
-
-
-class SimilarVector(models.Model):
-    """The terms an article was last indexed with, so a refresh knows which postings to patch."""
-
-    article_id = models.BigIntegerField(primary_key=True)
-    terms = models.TextField()
-
-    def __str__(self):
-        return f"terms of article {self.article_id}"
