@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from functools import cache
 
 import numpy as np
-from django.db import connections, router
+from django.db import OperationalError, connections, router, transaction
 from django.db.models import JSONField, Model, TextField
 from django.utils import timezone
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a lock_timeout that ran out
 
 
 class JSONText(str):
@@ -207,14 +209,33 @@ def check_keys_by_index(model: type[Model]) -> None:
     _in_postgresql_transaction(model, "SET LOCAL enable_seqscan TO OFF")
 
 
-def lock_for_rewrite(model: type[Model]) -> None:
+def lock_for_rewrite(model: type[Model], *, wait: float | None = None) -> bool:
     """Take the table for the current transaction's delete-then-insert rewrite of its rows.
 
     Two rewrites at once (two imports finishing together) would otherwise insert the same
-    unique rows; this one waits for the other instead. Readers are not blocked. On SQLite,
-    write transactions are serialised already.
+    unique rows; this one waits for the other instead, for at most ``wait`` seconds when given:
+    past that it returns False, holding nothing, and the transaction goes on unharmed. Readers
+    are not blocked. On SQLite, write transactions are serialised already.
     """
-    _in_postgresql_transaction(model, "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    lock = "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"
+    if wait is None:
+        _in_postgresql_transaction(model, lock)
+        return True
+    connection = connections[router.db_for_write(model)]
+    if not (connection.vendor == "postgresql" and connection.in_atomic_block):
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(1, round(wait * 1000))}ms"])
+        try:
+            with transaction.atomic(using=connection.alias):  # a failed LOCK spoils only this
+                cursor.execute(lock.format(table=connection.ops.quote_name(model._meta.db_table)))
+            taken = True
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            taken = False
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return taken
 
 
 def _in_postgresql_transaction(model: type[Model], sql: str) -> None:

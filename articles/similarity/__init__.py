@@ -24,14 +24,14 @@ The modules, each on one idea:
 - ``lists``: the stored lists (SimilarArticle): their length, rows, fallback, and reading them.
 - ``stored_index``: what a refresh works from: postings, floors and attributes, vectors.
 - ``rebuild``: the full rebuild, with sparse matrix products, in chunks.
-- ``incremental``: the incremental refresh of the articles that changed, and its deferral.
+- ``incremental``: the incremental refresh of the articles that changed, its queue (so a
+  request never waits out a long refresh) and its deferral.
 
 This package's names below are its entry point for the rest of the project.
 """
 
-from articles.similarity.incremental import deferred, refresh
+from articles.similarity.incremental import deferred, rebuild_all, refresh
 from articles.similarity.lists import DEPTH, MIN_NEIGHBOURS, NEIGHBOURS, neighbours_for, without_lists
-from articles.similarity.rebuild import rebuild_all
 from articles.similarity.scoring import SAME_DIFFICULTY_BONUS, SAME_LANGUAGE_BONUS
 
 __all__ = [

@@ -1,21 +1,23 @@
 """The incremental refresh: after some articles changed, score them against every other
 article exactly, from the stored index, and update their lists and every list they leave, enter
 or rank in; the lists are the ones a rebuild with the same weights gives. ``deferred`` collects
-the refreshes of a bulk action into one.
+the refreshes of a bulk action into one. Refreshes go through a queue (SimilarPending), so a
+request never waits out another's long refresh and an article whose refresh died is taken by the
+next one.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from threading import local
 
 import numpy as np
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 
 from articles.bulk import bulk_insert_rows, lock_for_rewrite
 from articles.changes import articles_changed
-from articles.models import Article, SimilarArticle, SimilarPosting, SimilarVector
+from articles.models import Article, SimilarArticle, SimilarPending, SimilarPosting, SimilarVector
 from articles.similarity.lists import (
     DEPTH,
     LINK_FIELDS,
@@ -25,7 +27,7 @@ from articles.similarity.lists import (
     _rows,
     _shown,
 )
-from articles.similarity.rebuild import rebuild_all
+from articles.similarity.rebuild import rebuild_lists
 from articles.similarity.scoring import (
     UNIT,
     Weights,
@@ -42,11 +44,16 @@ REBUILD_SHARE = 0.2  # a refresh of more than this share of the articles ...
 REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds everything instead
 
 
+# A refresh asked for by a request (an editor's publish, an API import) waits at most this long
+# for another refresh's lock (seconds); past it, that refresh takes its articles with it once
+# done, and the request answers at once instead of outliving the server's timeout.
+REQUEST_WAIT = 2.0
+
 _deferral = local()
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
+def deferred(*, wait: bool = True) -> Iterator[None]:
     """Collect the refreshes asked for inside the block and run one, for all their articles, at
     its end: a bulk action refreshes once however many articles it changed."""
     stack = getattr(_deferral, "stack", None)
@@ -56,14 +63,19 @@ def deferred() -> Iterator[None]:
     try:
         yield
     finally:
-        refresh(stack.pop())
+        refresh(stack.pop(), wait=wait)
 
 
-def refresh(article_ids: Iterable[int]) -> None:
+def refresh(article_ids: Iterable[int], *, wait: bool = True) -> None:
     """Bring similar posts up to date after these articles changed (imported, edited, published,
     rolled back, archived or deleted): their own lists, and every list they leave, enter or
     move in. Scored with the stored weights, exactly: the lists are the ones a rebuild with
     those weights gives (``rebuild_all(keep_weights=True)``).
+
+    The articles are queued first (SimilarPending), then every queued article is refreshed under
+    the lists' lock. ``wait=False`` (a request) waits at most REQUEST_WAIT for that lock; if
+    another refresh holds it longer, that one takes these articles when it is done. Either way
+    nothing is lost: a queued article stays queued until a refresh commits it.
     """
     touched = {int(pk) for pk in article_ids}
     if not touched:
@@ -72,14 +84,52 @@ def refresh(article_ids: Iterable[int]) -> None:
     if stack:
         stack[-1].update(touched)
         return
-    weights = current_weights()
-    if weights is None or len(touched) > max(REBUILD_MIN, REBUILD_SHARE * weights.live_count):
-        rebuild_all(durable=True)  # never built, or a bulk import: a rebuild is the cheaper way
-        return
-    # Committed durably, like the writes it follows (an editor's publish, an API import).
-    with transaction.atomic():
-        lock_for_rewrite(SimilarArticle)  # one refresh at a time: each reads what the last wrote
-        _Refresh(touched, weights).run()
+    # Committed before the lock is asked for: whoever holds it looks at the queue once done.
+    SimilarPending.objects.bulk_create(
+        [SimilarPending(article_id=pk) for pk in sorted(touched)], ignore_conflicts=True
+    )
+    _refresh_queued(wait)
+
+
+def rebuild_all(
+    progress: Callable[[int], None] | None = None, *, durable: bool = False, keep_weights: bool = False
+) -> int:
+    """Recompute every article's list (``rebuild.rebuild_lists``), then refresh the articles
+    queued while it ran. Returns how many articles got a list."""
+    count = rebuild_lists(progress, durable=durable, keep_weights=keep_weights)
+    _refresh_queued(wait=True)
+    return count
+
+
+def _refresh_queued(wait: bool) -> None:
+    """Refresh the queued articles until none is left. Each pass takes the lists' lock and the
+    whole queue, in the transaction that commits their lists (durably, like the writes they
+    follow), so what was queued while one pass held the lock is taken by the next. A pass that
+    cannot have the lock in time leaves the queue to the refresh holding it, which comes back
+    here once it is done."""
+    while SimilarPending.objects.exists():
+        with transaction.atomic():
+            if not lock_for_rewrite(SimilarArticle, wait=None if wait else REQUEST_WAIT):
+                return  # one refresh at a time: each reads what the last wrote
+            weights = current_weights()
+            queued = SimilarPending.objects.count()
+            if weights is not None and queued <= max(REBUILD_MIN, REBUILD_SHARE * weights.live_count):
+                _Refresh(_dequeue(), weights).run()
+            elif wait or queued <= REBUILD_MIN:
+                rebuild_lists(durable=True)  # never built, or a bulk import: the cheaper way
+            else:
+                # A bulk import's articles, left by a run that died: no request rebuilds for
+                # them; the next import or rebuild_similar does.
+                return
+
+
+def _dequeue() -> set[int]:
+    """Take every queued article off the queue (the caller holds the lists' lock)."""
+    connection = connections[router.db_for_write(SimilarPending)]
+    table = connection.ops.quote_name(SimilarPending._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING article_id")  # noqa: S608 (a quoted table name)
+        return {article_id for (article_id,) in cursor.fetchall()}
 
 
 class _Refresh:

@@ -23,6 +23,7 @@ from articles.models import (
     ArticleTag,
     SimilarArticle,
     SimilarityIndex,
+    SimilarPending,
     SimilarPosting,
     SimilarState,
     SimilarVector,
@@ -140,41 +141,46 @@ def _quantised(base, idf: np.ndarray):
     return result
 
 
-def rebuild_all(
+def rebuild_lists(
     progress: Callable[[int], None] | None = None, *, durable: bool = False, keep_weights: bool = False
 ) -> int:
     """Recompute every article's neighbours. Returns how many articles got a list.
 
+    The lists' lock is taken before the articles are read, so a refresh cannot commit between
+    the read and the rewrite and be overwritten; the articles queued for a refresh until then are
+    taken off the queue, as the rebuild reads them as they are.
+
     The IDF table is learnt again from the live articles, unless ``keep_weights``: then the
     stored one is used, and the lists are the ones incremental refreshes keep.
     """
-    ids, live_mask, languages, difficulties, vocabulary, base = _corpus_matrix()
-    if len(ids) >= 1 << 22:
-        raise ValueError("more articles than the rebuild's sort key holds (4 million)")
-    terms = list(vocabulary)
-    n_live = int(live_mask.sum())
-    stored = current_weights() if keep_weights else None
-    if stored is not None:
-        weights = stored
-        idf = np.array([weights.of(term) for term in terms], dtype=np.float64)
-    else:
-        df = np.bincount(base[live_mask].indices, minlength=base.shape[1])[: len(terms)]
-        idf = np.log((1 + n_live) / (1 + df)) + 1
-        weights = Weights(
-            {term: float(value) for term, value in zip(terms, idf.tolist(), strict=True)}, n_live
-        )
-    if len(idf) < base.shape[1]:
-        idf = np.concatenate([idf, np.ones(base.shape[1] - len(idf))])
-    matrix = _quantised(base, idf)
-    blocks = _column_blocks(matrix, live_mask, languages, difficulties)
-    fallback = _fallback_by_code(ids, live_mask, languages)
-    floors = np.full(len(ids), OPEN)
-
     with transaction.atomic():
         if not durable:  # derived data: a crash that loses it is mended by rebuilding again
             for model in (SimilarArticle, SimilarPosting, SimilarState, SimilarVector):
                 commit_without_flush_wait(model)
         lock_for_rewrite(SimilarArticle)
+        SimilarPending.objects.all().delete()
+        ids, live_mask, languages, difficulties, vocabulary, base = _corpus_matrix()
+        if len(ids) >= 1 << 22:
+            raise ValueError("more articles than the rebuild's sort key holds (4 million)")
+        terms = list(vocabulary)
+        n_live = int(live_mask.sum())
+        stored = current_weights() if keep_weights else None
+        if stored is not None:
+            weights = stored
+            idf = np.array([weights.of(term) for term in terms], dtype=np.float64)
+        else:
+            df = np.bincount(base[live_mask].indices, minlength=base.shape[1])[: len(terms)]
+            idf = np.log((1 + n_live) / (1 + df)) + 1
+            weights = Weights(
+                {term: float(value) for term, value in zip(terms, idf.tolist(), strict=True)}, n_live
+            )
+        if len(idf) < base.shape[1]:
+            idf = np.concatenate([idf, np.ones(base.shape[1] - len(idf))])
+        matrix = _quantised(base, idf)
+        blocks = _column_blocks(matrix, live_mask, languages, difficulties)
+        fallback = _fallback_by_code(ids, live_mask, languages)
+        floors = np.full(len(ids), OPEN)
+
         SimilarArticle.objects.all().delete()
         with column_writer(SimilarArticle, LINK_FIELDS) as write:
             for start in range(0, len(ids), CHUNK):

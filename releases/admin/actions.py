@@ -84,7 +84,7 @@ class WorkflowAdminMixin:
             if form.is_valid():
                 extra = {"bump": form.cleaned_data["bump"]} if "bump" in form.cleaned_data else {}
                 outcomes = []
-                with similarity.deferred():  # similar posts: one refresh for all the articles
+                with similarity.deferred(wait=False):  # similar posts: one refresh for all the articles
                     for article in articles:
                         try:
                             outcomes.append(

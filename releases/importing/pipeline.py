@@ -72,8 +72,12 @@ class Importer:
         user=None,
         workers: int = 0,
         durable: bool = True,
+        wait_for_similar: bool = True,
     ):
         self.dry_run = dry_run
+        # A run refreshes similar posts itself; a request's (wait_for_similar=False) leaves its
+        # articles to a refresh already holding the lists, rather than outliving its timeout.
+        self.wait_for_similar = wait_for_similar
         # A commit is acknowledged only once it is on disk, unless the caller can bring the
         # documents again after a crash (the command line, importing files that stay on disk).
         self.durable = durable
@@ -117,7 +121,7 @@ class Importer:
             report.touched_ids |= similarity.without_lists()
         if report.touched_ids:
             # Once for the whole run: when the import returns, similar posts are fresh.
-            similarity.refresh(report.touched_ids)
+            similarity.refresh(report.touched_ids, wait=self.wait_for_similar)
 
     def _parsed_batches(self, sources: Iterable[Source]) -> Iterator[list[_Item]]:
         """Batches of documents, read, checked against what was imported and parsed.
@@ -305,5 +309,5 @@ def import_documents(
 def import_document(data: bytes, *, path: str = "<upload>", user=None) -> DocumentResult:
     """Import one document and return its own result (the API's single-document import)."""
     results: list[DocumentResult] = []
-    import_documents([Source(path, data)], user=user, on_result=results.append)
+    Importer(user=user, wait_for_similar=False).run([Source(path, data)], on_result=results.append)
     return results[0]

@@ -106,5 +106,6 @@ def _go_live(article: Article, release: Release, revision: Revision) -> None:
 
 
 def _refresh_similar(article: Article) -> None:
-    """Similar posts follow what readers see: refreshed once the change is committed."""
-    transaction.on_commit(lambda: similarity.refresh([article.pk]))
+    """Similar posts follow what readers see: refreshed once the change is committed, without
+    waiting out another refresh (an import's) that holds the lists: that one takes it along."""
+    transaction.on_commit(lambda: similarity.refresh([article.pk], wait=False))

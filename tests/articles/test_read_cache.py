@@ -161,7 +161,7 @@ def test_publishing_refreshes_the_article_and_the_lists_only(
     # Neither shows the other as a similar post, and the publish recomputes no list here (the
     # refresh's own invalidations are tested below).
     SimilarArticle.objects.all().delete()
-    monkeypatch.setattr(similarity, "refresh", lambda ids: None)
+    monkeypatch.setattr(similarity, "refresh", lambda ids, **options: None)
     for address in (
         page_url(sample_article),
         api_url(sample_article),

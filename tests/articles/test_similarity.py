@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from articles import similarity
-from articles.models import Article, SimilarArticle, SimilarityIndex
+from articles.models import Article, SimilarArticle, SimilarityIndex, SimilarPending
 from articles.similarity import incremental, rebuild
 from corpus.generator import synthesize, write_corpus
 from releases import services
@@ -360,6 +360,64 @@ def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monk
     refreshed = stored_lists()
     similarity.rebuild_all(keep_weights=True)
     assert stored_lists() == refreshed
+
+
+def test_a_refresh_that_died_leaves_its_articles_for_the_next(handcrafted, reviewer, monkeypatch):
+    """An archive whose refresh failed (a lost connection, a killed worker) stays queued; the
+    next refresh, of another article, takes it along, and nothing is refreshed twice."""
+    first, second = handcrafted["bundles"][1], handcrafted["migrations"][2]
+    for article in (first, second):
+        services.article_archive(article=article, user=reviewer, note="gone")
+    original = incremental._Refresh.run
+
+    def dies(refresh):
+        raise OSError("the connection was lost")
+
+    monkeypatch.setattr(incremental._Refresh, "run", dies)
+    with pytest.raises(OSError):
+        similarity.refresh([first.pk])
+    assert list(SimilarPending.objects.values_list("article_id", flat=True)) == [first.pk]
+    assert SimilarArticle.objects.filter(neighbour=first).exists()  # its lists are not fresh yet
+    runs = []
+    monkeypatch.setattr(
+        incremental._Refresh, "run", lambda self: (runs.append(set(self.touched)), original(self))
+    )
+    similarity.refresh([second.pk])
+    assert runs == [{first.pk, second.pk}]
+    assert not SimilarPending.objects.exists()
+    assert not SimilarArticle.objects.filter(neighbour__in=[first, second]).exists()
+    refreshed = stored_lists()
+    similarity.rebuild_all(keep_weights=True)
+    assert stored_lists() == refreshed
+
+
+def test_a_rebuild_takes_the_queued_articles_with_it(handcrafted, reviewer, monkeypatch):
+    """A rebuild reads every article as it is, so it empties the queue; nothing queued is scored
+    again after it."""
+    article = handcrafted["rollbacks"][0]
+    services.article_archive(article=article, user=reviewer, note="gone")
+    SimilarPending.objects.create(article_id=article.pk)  # as a refresh that could not run
+    runs = []
+    monkeypatch.setattr(incremental._Refresh, "run", lambda self: runs.append(set(self.touched)))
+    similarity.rebuild_all(keep_weights=True)
+    assert not SimilarPending.objects.exists() and runs == []
+    assert not SimilarArticle.objects.filter(neighbour=article).exists()
+
+
+def test_a_request_leaves_a_bulk_queue_to_a_run_that_may_rebuild(handcrafted, monkeypatch):
+    """A bulk import's articles left queued (its run died) call for a rebuild: an editor's
+    publish does not run it inside the request; the next import does."""
+    monkeypatch.setattr(incremental, "REBUILD_MIN", 2)
+    monkeypatch.setattr(incremental, "REBUILD_SHARE", 0.1)
+    bulk = [a.pk for a in handcrafted["migrations"]]
+    SimilarPending.objects.bulk_create([SimilarPending(article_id=pk) for pk in bulk])
+    index = SimilarityIndex.current().pk
+    similarity.refresh([handcrafted["bundles"][0].pk], wait=False)
+    assert SimilarityIndex.current().pk == index  # not rebuilt
+    assert SimilarPending.objects.count() == len(bulk) + 1  # and nothing taken off the queue
+    similarity.refresh([handcrafted["bundles"][1].pk])  # as an import's
+    assert SimilarityIndex.current().pk != index
+    assert not SimilarPending.objects.exists()
 
 
 def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):

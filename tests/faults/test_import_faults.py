@@ -335,7 +335,7 @@ def test_import_killed_inside_a_batch_converges_on_rerun(tmp_path):
 KILL_AT_REFRESH = (
     "import os, signal, sys, django; django.setup();"
     "from articles import similarity;"
-    "similarity.refresh = lambda ids: os.kill(os.getpid(), signal.SIGKILL);"
+    "similarity.refresh = lambda ids, **options: os.kill(os.getpid(), signal.SIGKILL);"
     "from django.core.management import call_command;"
     "call_command('import_articles', *sys.argv[1:])"
 )
