@@ -106,6 +106,14 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
+        # Reader pages: compiled once to Python (articles/templating.py says why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "articles.templating.environment"},
+    },
+    {
+        # The admin, the browsable API and the API docs.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleState
+from articles.templating import meta_box
 from releases import services
 from releases.forms import ArticleEditForm, CommentForm
 from releases.models import AuditEvent, ReviewState
@@ -135,7 +136,7 @@ class ArticleAdmin(ArticlePagesMixin, WorkflowAdminMixin, admin.ModelAdmin):
             if item.allowed and item.action not in ("rollback", "resolve", "comment")
         ]
         extra = {
-            "live_content": content_from_article(article),
+            "live_meta_box": meta_box(content_from_article(article)),
             "revisions": revisions,
             "release": release,
             "live": release.live_revision,
