@@ -32,6 +32,7 @@ from articles.api.serializers import (
     ArticleSummarySerializer,
     ErrorDetailSerializer,
     SimilarSerializer,
+    represent,
 )
 from articles.content import content_prefetch, revision_block, tag_names
 from articles.models import Article
@@ -267,9 +268,9 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         if self._full_list():
             similar = similar_articles([article.id for article in page], limit=META_SIMILAR)
             items = [article_meta(article, similar=similar[article.id]) for article in page]
-            data = ArticleMetaSerializer(items, many=True).data
+            data = represent(ArticleMetaSerializer, items, many=True)
         else:
-            data = ArticleSummarySerializer([_summary(article) for article in page], many=True).data
+            data = represent(ArticleSummarySerializer, [_summary(article) for article in page], many=True)
         changed = [live_dates(article)["modified"] for article in page]
         self.last_modified = max((time for time in changed if time is not None), default=None)
         return self.get_paginated_response(data)
@@ -292,9 +293,9 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
     def _detail_data(self, article: Article) -> dict:
         similar = similar_articles([article.id], limit=META_SIMILAR)[article.id]
         include_body = self._include() == "body"
-        return ArticleDetailSerializer(
-            article_meta(article, similar=similar), context={"include_body": include_body}
-        ).data
+        return represent(
+            ArticleDetailSerializer, article_meta(article, similar=similar), include_body=include_body
+        )
 
     @extend_schema(
         summary="Similar live articles, best first",
@@ -308,7 +309,7 @@ class ArticleViewSet(HttpCachingMixin, viewsets.ReadOnlyModelViewSet):
         article = self.get_queryset().filter(slug=self._slug()).first()
         if article is None:
             raise NotFound("No article has that slug.")
-        return Response(SimilarSerializer(similar_articles([article.id])[article.id], many=True).data)
+        return Response(represent(SimilarSerializer, similar_articles([article.id])[article.id], many=True))
 
     def _slug(self) -> str:
         slug = self.kwargs["slug"]
