@@ -257,6 +257,13 @@ def stored_lists() -> dict[int, list[tuple[int, float]]]:
     return lists
 
 
+def assert_lists_are_a_rebuilds() -> None:
+    """The stored lists are exactly the ones a rebuild with the same weights gives."""
+    refreshed = stored_lists()
+    similarity.rebuild_all(keep_weights=True)
+    assert stored_lists() == refreshed
+
+
 def retargeted(text: str, reference: str, version: str) -> bytes:
     """Another document's text as a new version of the article ``reference``, published."""
     text = re.sub(r"\nreference[^\n]*\n", f"\nreference{reference}\n", text)
@@ -325,9 +332,7 @@ def test_a_bulk_change_refreshes_once_at_the_end(handcrafted, reviewer, django_c
         # Not yet: the refresh waits for the end of the block.
         assert SimilarArticle.objects.filter(neighbour__in=migrations[:3]).exists()
     assert not SimilarArticle.objects.filter(neighbour__in=migrations[:3]).exists()
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    assert_lists_are_a_rebuilds()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -357,9 +362,7 @@ def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monk
     assert response.status_code == 302
     assert Article.objects.filter(pk__in=[a.pk for a in drafts], state="published").count() == 3
     assert runs == [{a.pk for a in drafts}]
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    assert_lists_are_a_rebuilds()
 
 
 def test_a_refresh_that_died_leaves_its_articles_for_the_next(handcrafted, reviewer, monkeypatch):
@@ -386,9 +389,7 @@ def test_a_refresh_that_died_leaves_its_articles_for_the_next(handcrafted, revie
     assert runs == [{first.pk, second.pk}]
     assert not SimilarPending.objects.exists()
     assert not SimilarArticle.objects.filter(neighbour__in=[first, second]).exists()
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    assert_lists_are_a_rebuilds()
 
 
 def test_a_rebuild_takes_the_queued_articles_with_it(handcrafted, reviewer, monkeypatch):

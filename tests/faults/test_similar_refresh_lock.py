@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -18,7 +19,7 @@ from articles.bulk import lock_for_rewrite
 from articles.models import Article, SimilarArticle, SimilarPending
 from articles.similarity import incremental
 from releases import services
-from tests.articles.test_similarity import GROUPS, document, import_all, stored_lists
+from tests.articles.test_similarity import GROUPS, assert_lists_are_a_rebuilds, document, import_all
 from tests.faults.conftest import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -83,79 +84,58 @@ class LongRefresh:
         assert self.error is None
 
 
-def test_a_publish_answers_while_an_imports_refresh_holds_the_lists(
-    client, reviewer, corpus_with_approved_drafts, monkeypatch
-):
-    draft = corpus_with_approved_drafts[0]
-    live = Article.objects.live().order_by("pk")[0]
-    refresh = LongRefresh(monkeypatch)
-    refresh.start([live.pk])
+def publish(reviewer, drafts) -> set[int]:
+    """An editor publishes one approved draft from its admin page."""
+    client = Client()
     client.force_login(reviewer)
-    publish = reverse("admin:articles_article_publish", args=[draft.pk])
-    response = client.post(publish, {"note": "release", "bump": "minor"})
-    answered_while_held = refresh.released_by_answer is None
-    refresh.finish()
-
-    assert response.status_code == 302
-    assert Article.objects.get(pk=draft.pk).state == "published"
-    # The editor had the answer while the lists were still held, and never refreshed itself.
-    assert answered_while_held and refresh.released_by_answer is True
-    assert refresh.runs == [("import-refresh", {live.pk}), ("import-refresh", {draft.pk})]
-    # The holder took the published article along: the lists are the ones a rebuild gives.
-    assert not SimilarPending.objects.exists()
-    assert SimilarArticle.objects.filter(article=draft).exists()
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    response = client.post(
+        reverse("admin:articles_article_publish", args=[drafts[0].pk]), {"note": "release", "bump": "minor"}
+    )
+    assert response.status_code == 302, response.content
+    return {drafts[0].pk}
 
 
-def test_a_bulk_publish_answers_while_an_imports_refresh_holds_the_lists(
-    client, reviewer, corpus_with_approved_drafts, monkeypatch
-):
-    drafts = corpus_with_approved_drafts
-    live = Article.objects.live().order_by("pk")[0]
-    refresh = LongRefresh(monkeypatch)
-    refresh.start([live.pk])
+def bulk_publish(reviewer, drafts) -> set[int]:
+    """A reviewer publishes every approved draft at once from the review queue."""
+    client = Client()
     client.force_login(reviewer)
     response = client.post(
         reverse("admin:releases_reviewqueueitem_changelist"),
         {"action": "bulk_publish", "_selected_action": [a.pk for a in drafts], "apply": "1",
          "note": "together", "bump": "minor"},
     )  # fmt: skip
-    answered_while_held = refresh.released_by_answer is None
-    refresh.finish()
-
-    assert response.status_code == 302
-    assert Article.objects.filter(pk__in=[a.pk for a in drafts], state="published").count() == 3
-    assert answered_while_held and refresh.released_by_answer is True
-    assert refresh.runs == [("import-refresh", {live.pk}), ("import-refresh", {a.pk for a in drafts})]
-    assert not SimilarPending.objects.exists()
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    assert response.status_code == 302, response.content
+    return {a.pk for a in drafts}
 
 
-def test_an_api_import_answers_while_an_imports_refresh_holds_the_lists(
-    reviewer, corpus_with_approved_drafts, monkeypatch
+def api_import(reviewer, drafts) -> set[int]:
+    """A client imports a new live document through the API."""
+    client = APIClient()
+    client.force_authenticate(reviewer)
+    response = client.post("/api/imports/", data=document("rollbacks", 20), content_type="text/plain")
+    assert response.status_code == 201, response.content
+    return {Article.objects.get(reference="rollbacks-20").pk}
+
+
+@pytest.mark.parametrize("write", [publish, bulk_publish, api_import], ids=lambda write: write.__name__)
+def test_a_request_answers_while_an_imports_refresh_holds_the_lists(
+    write, reviewer, corpus_with_approved_drafts, monkeypatch
 ):
     live = Article.objects.live().order_by("pk")[0]
     refresh = LongRefresh(monkeypatch)
     refresh.start([live.pk])
-    client = APIClient()
-    client.force_authenticate(reviewer)
-    response = client.post("/api/imports/", data=document("rollbacks", 20), content_type="text/plain")
+    changed = write(reviewer, corpus_with_approved_drafts)  # each checks its own answer
     answered_while_held = refresh.released_by_answer is None
     refresh.finish()
 
-    assert response.status_code == 201, response.content
-    new = Article.objects.get(reference="rollbacks-20")
+    assert Article.objects.filter(pk__in=changed, state="published").count() == len(changed)
+    # The answer came while the lists were still held, and the request refreshed nothing itself.
     assert answered_while_held and refresh.released_by_answer is True
-    assert refresh.runs == [("import-refresh", {live.pk}), ("import-refresh", {new.pk})]
+    assert refresh.runs == [("import-refresh", {live.pk}), ("import-refresh", changed)]
+    # The holder took the changed articles along: the lists are the ones a rebuild gives.
     assert not SimilarPending.objects.exists()
-    assert SimilarArticle.objects.filter(neighbour=new).exists()
-    refreshed = stored_lists()
-    similarity.rebuild_all(keep_weights=True)
-    assert stored_lists() == refreshed
+    assert SimilarArticle.objects.filter(neighbour__in=changed).exists()
+    assert_lists_are_a_rebuilds()
 
 
 def test_a_lock_not_had_in_time_leaves_the_transaction_usable():
