@@ -47,7 +47,7 @@ REBUILD_MIN = 1000  # ... and more than this many (a bulk import) rebuilds every
 # A refresh asked for by a request (an editor's publish, an API import) waits at most this long
 # for another refresh's lock (seconds); past it, that refresh takes its articles with it once
 # done, and the request answers at once instead of outliving the server's timeout.
-REQUEST_WAIT = 2.0
+REQUEST_WAIT = 0.5
 
 _deferral = local()
 
