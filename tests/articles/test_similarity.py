@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from articles import similarity
@@ -335,8 +336,21 @@ def test_a_bulk_change_refreshes_once_at_the_end(handcrafted, reviewer, django_c
     assert_lists_are_a_rebuilds()
 
 
+def bulk_publish(reviewer, drafts) -> set[int]:
+    """A reviewer publishes approved drafts at once from the review queue; their ids."""
+    client = Client()
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("admin:releases_reviewqueueitem_changelist"),
+        {"action": "bulk_publish", "_selected_action": [a.pk for a in drafts], "apply": "1",
+         "note": "together", "bump": "minor"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content
+    return {a.pk for a in drafts}
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monkeypatch):
+def test_a_bulk_admin_action_refreshes_similar_posts_once(reviewer, monkeypatch):
     """Publishing several articles from the review queue: one refresh for them all, and the
     lists it leaves are a rebuild's."""
     import_all(*((f"{g}-{n}", document(g, n)) for g in GROUPS for n in range(4)))
@@ -353,13 +367,7 @@ def test_a_bulk_admin_action_refreshes_similar_posts_once(client, reviewer, monk
     monkeypatch.setattr(
         incremental._Refresh, "run", lambda self: (runs.append(set(self.touched)), original(self))
     )
-    client.force_login(reviewer)
-    response = client.post(
-        reverse("admin:releases_reviewqueueitem_changelist"),
-        {"action": "bulk_publish", "_selected_action": [a.pk for a in drafts], "apply": "1",
-         "note": "together", "bump": "minor"},
-    )  # fmt: skip
-    assert response.status_code == 302
+    bulk_publish(reviewer, drafts)
     assert Article.objects.filter(pk__in=[a.pk for a in drafts], state="published").count() == 3
     assert runs == [{a.pk for a in drafts}]
     assert_lists_are_a_rebuilds()

@@ -19,7 +19,13 @@ from articles.bulk import lock_for_rewrite
 from articles.models import Article, SimilarArticle, SimilarPending
 from articles.similarity import incremental
 from releases import services
-from tests.articles.test_similarity import GROUPS, assert_lists_are_a_rebuilds, document, import_all
+from tests.articles.test_similarity import (
+    GROUPS,
+    assert_lists_are_a_rebuilds,
+    bulk_publish,
+    document,
+    import_all,
+)
 from tests.faults.conftest import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -93,19 +99,6 @@ def publish(reviewer, drafts) -> set[int]:
     )
     assert response.status_code == 302, response.content
     return {drafts[0].pk}
-
-
-def bulk_publish(reviewer, drafts) -> set[int]:
-    """A reviewer publishes every approved draft at once from the review queue."""
-    client = Client()
-    client.force_login(reviewer)
-    response = client.post(
-        reverse("admin:releases_reviewqueueitem_changelist"),
-        {"action": "bulk_publish", "_selected_action": [a.pk for a in drafts], "apply": "1",
-         "note": "together", "bump": "minor"},
-    )  # fmt: skip
-    assert response.status_code == 302, response.content
-    return {a.pk for a in drafts}
 
 
 def api_import(reviewer, drafts) -> set[int]:
