@@ -111,8 +111,10 @@ def _refresh_queued(wait: bool) -> None:
         with transaction.atomic():
             if not lock_for_rewrite(SimilarArticle, wait=None if wait else REQUEST_WAIT):
                 return  # one refresh at a time: each reads what the last wrote
-            weights = current_weights()
             queued = SimilarPending.objects.count()
+            if not queued:
+                continue  # taken by the refresh this one waited for
+            weights = current_weights()
             if weights is not None and queued <= max(REBUILD_MIN, REBUILD_SHARE * weights.live_count):
                 _Refresh(_dequeue(), weights).run()
             elif wait or queued <= REBUILD_MIN:

@@ -429,6 +429,19 @@ def test_a_request_leaves_a_bulk_queue_to_a_run_that_may_rebuild(handcrafted, mo
     assert not SimilarPending.objects.exists()
 
 
+def test_a_refresh_that_finds_the_queue_taken_scores_nothing(handcrafted, monkeypatch):
+    """Two refreshes saw queued articles; the one that had the lock first took them all, so the
+    other, once it has the lock, finds the queue empty and scores nothing."""
+    assert not SimilarPending.objects.exists()
+    seen = iter([True])  # it saw the queue before the other took it
+    monkeypatch.setattr(SimilarPending.objects, "exists", lambda: next(seen, False), raising=False)
+    runs = []
+    monkeypatch.setattr(incremental._Refresh, "run", lambda self: runs.append(set(self.touched)))
+    index = SimilarityIndex.current().pk
+    incremental._refresh_queued(wait=False)
+    assert runs == [] and SimilarityIndex.current().pk == index
+
+
 def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):
     """Setting a floor or the attributes of an id beyond the arrays grows them first, so the
     value lands in the grown arrays (an id at a slice boundary used to raise IndexError)."""
