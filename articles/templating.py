@@ -21,16 +21,9 @@ from jinja2 import Environment
 from articles.templatetags import article_tags, seo_tags
 
 FILTERS = {
-    # Ours, shared with Django's templates.
-    **{
-        name: getattr(article_tags, name)
-        for name in (
-            "at", "entity_url", "highlight_code", "label", "media_url", "options", "pairs", "safe_url",
-            "tag_list", "tag_url",
-        )
-    },
-    "page_title": seo_tags.page_title,
-    "json_ld": seo_tags.json_ld,
+    # Ours: every filter Django's templates have from these libraries.
+    **article_tags.register.filters,
+    **seo_tags.register.filters,
     # Django's, for their exact output.
     "capfirst": defaultfilters.capfirst,
     "intcomma": intcomma,
@@ -39,7 +32,7 @@ FILTERS = {
     "slugify": defaultfilters.slugify,
     "truncatechars": defaultfilters.truncatechars,
     "urlencode": defaultfilters.urlencode,
-}  # fmt: skip
+}
 
 
 def url(name: str, *args, **kwargs) -> str:
