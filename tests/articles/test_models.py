@@ -154,7 +154,7 @@ def test_a_reloaded_article_reads_its_tags_again():
 def test_parts_are_read_with_the_articles_or_fresh_each_time(
     imported, django_assert_num_queries, monkeypatch
 ):
-    """``with_parts`` reads entities and image sources for a chunk of articles in one query each;
+    """``with_parts`` reads tags, entities and image sources for a chunk of articles in one query;
     an article read without it reads them when asked, and again when asked again."""
     import articles.models
 
@@ -166,11 +166,18 @@ def test_parts_are_read_with_the_articles_or_fresh_each_time(
     images = list(
         ImageSource.objects.filter(article=imported).order_by("position").values_list("url", flat=True)
     )
-    assert entities and images
+    tags = list(
+        ArticleTag.objects.filter(article=imported)
+        .order_by("position")
+        .values_list("tag__kind", "tag__name", "tag__slug")
+    )
+    assert entities and images and tags
     monkeypatch.setattr(articles.models, "TAG_LINK_CHUNK", 1)
-    with django_assert_num_queries(4):  # the article; its tags, entities and image sources
+    with django_assert_num_queries(2):  # the article; its tags, entities and image sources
         (read,) = Article.objects.filter(pk=imported.pk).with_parts()
         entity_rows, image_rows = read.part_rows()
+        tag_links = read.tag_links
+    assert [(link.kind, link.name, link.slug) for link in tag_links] == tags
     assert entity_rows == entities
     assert [row["url"] for row in image_rows] == images
     assert set(image_rows[0]) == set(articles.models.IMAGE_COLUMNS)
@@ -179,7 +186,7 @@ def test_parts_are_read_with_the_articles_or_fresh_each_time(
     with django_assert_num_queries(0):  # read with the article: kept, as a prefetch is
         assert read.part_rows()[1][0]["caption"] != "changed"
     plain = Article.objects.get(pk=imported.pk)
-    with django_assert_num_queries(5):  # two reads of two queries each (nothing kept), one update
+    with django_assert_num_queries(3):  # two reads of one query each (nothing kept), one update
         assert plain.part_rows()[1][0]["caption"] == "changed"
         ImageSource.objects.filter(article=imported).update(caption="again")
         assert plain.part_rows()[1][0]["caption"] == "again"
