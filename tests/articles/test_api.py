@@ -569,6 +569,32 @@ def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(anon, m
     assert len(built) == 2
 
 
+def test_a_request_builds_only_the_filters_it_names_in_their_declared_order(
+    anon, filter_articles, monkeypatch
+):
+    """A request's filterset holds the filters it names and no others (the rest would change
+    nothing); they apply in their declared order, so an explicit ordering follows the search."""
+    built = []
+    original = ArticleFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArticleFilter, "__init__", counting)
+    params = {"ordering": "-title", "search": "checklist", "page_size": 5}
+    # best first would put B (its title says "checklist") before A; -title puts A first
+    assert references(anon.get(LIST_URL, params)) == ["filter-a", "filter-b"]
+    assert references(anon.get(LIST_URL, {"search": "checklist"})) == ["filter-b", "filter-a"]
+    assert references(anon.get(LIST_URL, {**params, "page_size": 4})) == ["filter-a", "filter-b"]
+    assert list(built[0].filters) == list(built[0].form.fields) == ["search", "ordering"]
+    assert list(built[1].form.fields) == ["search"]
+    assert type(built[0]) is type(built[2]) and issubclass(type(built[0]), ArticleFilter)
+    assert anon.get(LIST_URL, {"search": "checklist", "quality_min": "abc"}).json() == {
+        "quality_min": ["Enter a whole number."]
+    }
+
+
 # -- the detail -------------------------------------------------------------------------------
 
 
