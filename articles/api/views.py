@@ -36,11 +36,11 @@ from articles.api.serializers import (
 )
 from articles.content import content_prefetch, revision_block, tag_names
 from articles.models import Article
-from articles.paging import CappedPaginator
+from articles.paging import COUNT_LIMIT, CappedPaginator
 from articles.selectors import article_meta, list_columns, live_dates, similar_articles, with_live_dates
 
 META_SIMILAR = 5
-API_COUNT_LIMIT = 10_000
+API_COUNT_LIMIT = COUNT_LIMIT
 
 
 class CountedToLimit(CappedPaginator):
@@ -51,9 +51,9 @@ class ArticlePagination(PageNumberPagination):
     """``page`` and ``page_size`` are whole numbers from 1 (else a 400 naming the parameter); a page
     past the last is a 404 and a page size over 100 gives 100; an empty value is no value.
 
-    ``count`` is exact up to 10,000 matches; past that it is 10,000 and ``count_exact`` is false
-    (``articles.paging``: counting 100,000 rows cost more than the rest of the answer). Every
-    page is still served, and ``next`` is null on the last one."""
+    ``count`` is exact up to 1,000 matches, as on the reader pages; past that it is 1,000 and
+    ``count_exact`` is false (``articles.paging``: counting further cost more than the rest of
+    the answer). Every page is still served, and ``next`` is null on the last one."""
 
     django_paginator_class = CountedToLimit
     page_size = 20
