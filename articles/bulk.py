@@ -245,3 +245,32 @@ def _in_postgresql_transaction(model: type[Model], sql: str) -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)))
+
+
+def values_binary(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset, read in PostgreSQL's binary format there.
+
+    For the large bytea columns of the similar-posts index: as text each byte comes as two hex
+    digits that psycopg decodes again, which made reading the index two to three times slower
+    (the 196 state rows of 100,000 articles: 8 to 15 ms as text, 3 to 5 in binary). The query
+    is the queryset's own, sent through Django's cursor wrapper (so it is counted and logged
+    as any other); other databases run the queryset as it is. Values come as the driver gives
+    them (bytes for bytea), without the fields' conversions.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    from psycopg import Cursor
+    from psycopg.pq import Format
+
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    raw = Cursor(connection.connection)
+    raw.format = Format.BINARY
+    with (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw) as cursor
+    ):
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -15,7 +15,7 @@ import numpy as np
 from django.db import connections, router, transaction
 from django.db.models import Q
 
-from articles.bulk import bulk_insert_rows, lock_for_rewrite
+from articles.bulk import bulk_insert_rows, lock_for_rewrite, values_binary
 from articles.changes import articles_changed
 from articles.models import Article, SimilarArticle, SimilarPending, SimilarPosting, SimilarVector
 from articles.similarity.lists import (
@@ -277,8 +277,8 @@ class _Refresh:
             condition |= Q(
                 term__in={term for term, _ in patched}, bucket__in={bucket for _, bucket in patched}
             )
-        for row, term, bucket, data in SimilarPosting.objects.filter(condition).values_list(
-            "pk", "term", "bucket", "data"
+        for row, term, bucket, data in values_binary(
+            SimilarPosting.objects.filter(condition).values_list("pk", "term", "bucket", "data")
         ):
             if term in terms or (term, bucket) in patched:
                 self.postings.setdefault((term, bucket), [row, *_decode(data), False])

@@ -7,7 +7,7 @@ slice of ids, every list's floor and every article's code language and difficult
 import numpy as np
 from django.db import connections, router
 
-from articles.bulk import bulk_insert_rows
+from articles.bulk import bulk_insert_rows, values_binary
 from articles.models import SimilarPosting, SimilarState, SimilarVector
 
 BUCKET = 4096  # postings are stored per slice of this many article ids (a change rewrites one)
@@ -80,7 +80,7 @@ class _State:
     """Floors and attributes of every article, read from SimilarState into arrays indexed by id."""
 
     def __init__(self):
-        rows = list(SimilarState.objects.values_list("bucket", "floors", "attributes"))
+        rows = values_binary(SimilarState.objects.values_list("bucket", "floors", "attributes"))
         self._grow(max((bucket for bucket, _, _ in rows), default=0) + 1)
         for bucket, floors, attributes in rows:
             start = bucket * SLICE

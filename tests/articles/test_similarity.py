@@ -458,6 +458,25 @@ def test_the_refresh_state_grows_for_an_id_past_its_last_slice(db):
         assert (languages[0], difficulties[0]) == (3, 4)
 
 
+def test_the_index_is_read_in_binary_as_the_orm_reads_it_and_counted(handcrafted, django_assert_num_queries):
+    """values_binary gives the rows the queryset gives (bytes for bytea), through Django's
+    cursor, so the query is counted."""
+    from articles.bulk import values_binary
+    from articles.models import SimilarPosting, SimilarState
+
+    for queryset in (
+        SimilarState.objects.order_by("bucket").values_list("bucket", "floors", "attributes"),
+        SimilarPosting.objects.filter(
+            term__in=SimilarPosting.objects.order_by("term").values("term")[:3]
+        ).values_list("pk", "term", "bucket", "data"),
+    ):
+        expected = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in queryset]
+        with django_assert_num_queries(1):
+            rows = values_binary(queryset.all())
+        assert len(expected) > 0
+        assert sorted(map(tuple, rows)) == sorted(expected)
+
+
 def test_the_product_uses_the_cores_the_process_may_run_on(monkeypatch):
     monkeypatch.setattr(rebuild.os, "sched_getaffinity", lambda pid: {3}, raising=False)
     assert rebuild._threads() is None  # pinned to one core: sequential, no thread pool to fork
