@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import quote
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import connections, models, router
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import OrderBy
 from django.db.models.query import ModelIterable
@@ -228,40 +228,34 @@ class _WithParts(_WithTagLinks):
 
 def attach_tag_links(articles, using=None) -> None:
     """Give each article its stack and tool tags in document order (``Article.tag_links``)."""
-    links = {article.pk: [] for article in articles}
-    rows = (
-        ArticleTag.objects.using(using)
-        .filter(article_id__in=list(links))
-        .order_by("article_id", "position")
-        .values_list("article_id", "tag__kind", "tag__name", "tag__slug")
-    )
-    for article_id, kind, name, slug in rows:
-        links[article_id].append(TagLink(kind, name, slug))
-    for article in articles:
-        article._tag_links = links[article.pk]
+    attach_parts(articles, using=using, parts=False)
 
 
 IMAGE_COLUMNS = ("source", "url", "caption", "image", "width", "height")
 _TAGS, _ENTITIES, _IMAGES = 0, 1, 2
 
 
-def attach_parts(articles, using=None, *, tags: bool = True) -> None:
-    """Give each article its entities, as (name, type), and its image sources, as dicts of
-    ``IMAGE_COLUMNS`` (``image``: the stored file's name), in document order (``part_rows``),
-    and, unless ``tags`` is false, its tags (``tag_links``).
+def attach_parts(articles, using=None, *, tags: bool = True, parts: bool = True) -> None:
+    """Give each article its tags (``tag_links``) and its entities, as (name, type), and image
+    sources, as dicts of ``IMAGE_COLUMNS`` (``image``: the stored file's name), in document
+    order (``part_rows``); ``tags`` or ``parts`` false leaves those out.
 
-    Plain values, as tags are: building a link, an entity and an image instance for each was,
-    in a profile, about a sixth of an uncached article page's Python. One query (a UNION ALL of
-    the three link tables, in SQL written here): three ORM queries, each compiled and sent on
-    its own, were about a sixth of an uncached article page's time at 100,000 articles.
+    Plain values, not instances: building a link, an entity and an image instance for each was,
+    in a profile, about a sixth of an uncached article page's Python. One query, a UNION ALL of
+    the link tables in SQL written here: three ORM queries, each compiled and sent on its own,
+    were about a sixth of an uncached article page's time at 100,000 articles, and compiling
+    the tags' query alone was about a millisecond of a list page's.
     """
     ids = [article.pk for article in articles]
+    if not ids:
+        return
     entities = {pk: [] for pk in ids}
     images = {pk: [] for pk in ids}
     links = {pk: [] for pk in ids}
-    connection = connections[using or DEFAULT_DB_ALIAS]
+    connection = connections[using or router.db_for_read(ArticleTag)]
+    sql, branches = _parts_sql(connection, len(ids), tags=tags, parts=parts)
     with connection.cursor() as cursor:
-        cursor.execute(_parts_sql(connection, len(ids), tags=tags), ids * (3 if tags else 2))
+        cursor.execute(sql, ids * branches)
         for kind, article_id, _position, one, two, three, image, width, height in cursor.fetchall():
             if kind == _TAGS:
                 links[article_id].append(TagLink(one, two, three))
@@ -272,7 +266,8 @@ def attach_parts(articles, using=None, *, tags: bool = True) -> None:
                     dict(zip(IMAGE_COLUMNS, (one, two, three, image, width, height), strict=True))
                 )
     for article in articles:
-        article._part_rows = (entities[article.pk], images[article.pk])
+        if parts:
+            article._part_rows = (entities[article.pk], images[article.pk])
         if tags:
             article._tag_links = links[article.pk]
 
@@ -282,9 +277,10 @@ def attach_part_rows(articles, using=None) -> None:
     attach_parts(articles, using=using, tags=False)
 
 
-def _parts_sql(connection, count: int, *, tags: bool) -> str:
-    """The SQL of ``attach_parts``: rows of (part, article id, position, three texts, image,
-    width, height), in order of part, article and position; ``count`` ids per branch."""
+def _parts_sql(connection, count: int, *, tags: bool, parts: bool) -> tuple[str, int]:
+    """The SQL of ``attach_parts`` and its number of branches, each taking the ``count`` ids:
+    rows of (part, article id, position, three texts, image, width, height), in order of part,
+    article and position."""
     name = connection.ops.quote_name
     marks = ", ".join(["%s"] * count)
     no_number = "CAST(NULL AS INTEGER)"
@@ -298,14 +294,16 @@ def _parts_sql(connection, count: int, *, tags: bool) -> str:
             f"WHERE l.article_id IN ({marks})"
         )
 
-    branches = [
-        linked(_ENTITIES, ArticleEntity, Entity, ("name", "type")),
-        f"SELECT {_IMAGES}, article_id, position, {', '.join(name(c) for c in IMAGE_COLUMNS)} "
-        f"FROM {name(ImageSource._meta.db_table)} WHERE article_id IN ({marks})",
-    ]
+    branches = []
     if tags:
-        branches.insert(0, linked(_TAGS, ArticleTag, Tag, ("kind", "name", "slug")))
-    return " UNION ALL ".join(branches) + " ORDER BY 1, 2, 3"
+        branches.append(linked(_TAGS, ArticleTag, Tag, ("kind", "name", "slug")))
+    if parts:
+        branches.append(linked(_ENTITIES, ArticleEntity, Entity, ("name", "type")))
+        branches.append(
+            f"SELECT {_IMAGES}, article_id, position, {', '.join(name(c) for c in IMAGE_COLUMNS)} "
+            f"FROM {name(ImageSource._meta.db_table)} WHERE article_id IN ({marks})"
+        )
+    return " UNION ALL ".join(branches) + " ORDER BY 1, 2, 3", len(branches)
 
 
 class Article(models.Model):
