@@ -217,18 +217,18 @@ def lock_for_rewrite(model: type[Model], *, wait: float | None = None) -> bool:
     past that it returns False, holding nothing, and the transaction goes on unharmed. Readers
     are not blocked. On SQLite, write transactions are serialised already.
     """
-    lock = "LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"
-    if wait is None:
-        _in_postgresql_transaction(model, lock)
+    connection = _postgresql_transaction(model)
+    if connection is None:
         return True
-    connection = connections[router.db_for_write(model)]
-    if not (connection.vendor == "postgresql" and connection.in_atomic_block):
-        return True
+    lock = f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
     with connection.cursor() as cursor:
+        if wait is None:
+            cursor.execute(lock)
+            return True
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(1, round(wait * 1000))}ms"])
         try:
             with transaction.atomic(using=connection.alias):  # a failed LOCK spoils only this
-                cursor.execute(lock.format(table=connection.ops.quote_name(model._meta.db_table)))
+                cursor.execute(lock)
             taken = True
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
@@ -238,11 +238,17 @@ def lock_for_rewrite(model: type[Model], *, wait: float | None = None) -> bool:
     return taken
 
 
+def _postgresql_transaction(model: type[Model]):
+    """The connection that writes ``model`` when it is PostgreSQL inside a transaction, else None."""
+    connection = connections[router.db_for_write(model)]
+    return connection if connection.vendor == "postgresql" and connection.in_atomic_block else None
+
+
 def _in_postgresql_transaction(model: type[Model], sql: str) -> None:
     """Run ``sql`` ({table}: the model's quoted table) inside the current transaction on
     PostgreSQL; elsewhere, or outside a transaction, do nothing."""
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    connection = _postgresql_transaction(model)
+    if connection is not None:
         with connection.cursor() as cursor:
             cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)))
 
