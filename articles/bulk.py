@@ -259,24 +259,38 @@ def values_binary(queryset) -> list[tuple]:
     For the large bytea columns of the similar-posts index: as text each byte comes as two hex
     digits that psycopg decodes again, which made reading the index two to three times slower
     (the 196 state rows of 100,000 articles: 8 to 15 ms as text, 3 to 5 in binary). The query
-    is the queryset's own, sent through Django's cursor wrapper (so it is counted and logged
-    as any other); other databases run the queryset as it is. Values come as the driver gives
-    them (bytes for bytea), without the fields' conversions.
+    is the queryset's own; other databases run the queryset as it is. Values come as the driver
+    gives them (bytes for bytea), without the fields' conversions.
     """
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with binary_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@contextmanager
+def binary_cursor(connection):
+    """A cursor that sends bytes parameters and reads results in binary on PostgreSQL (psycopg's
+    server-side binding), through Django's cursor wrapper, so its queries are counted and logged
+    as any other; elsewhere the connection's own cursor.
+
+    Django's psycopg cursors bind parameters in the client, which writes a bytea value as an
+    escaped text literal twice its size, and read results as text. Only for statements whose
+    SQL uses plain ``%s`` placeholders and whose values psycopg adapts by itself.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
     from psycopg import Cursor
     from psycopg.pq import Format
 
-    sql, params = queryset.query.sql_with_params()
     connection.ensure_connection()
     raw = Cursor(connection.connection)
     raw.format = Format.BINARY
-    with (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw) as cursor
-    ):
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        yield cursor

@@ -7,7 +7,7 @@ slice of ids, every list's floor and every article's code language and difficult
 import numpy as np
 from django.db import connections, router
 
-from articles.bulk import bulk_insert_rows, values_binary
+from articles.bulk import binary_cursor, bulk_insert_rows, values_binary
 from articles.models import SimilarPosting, SimilarState, SimilarVector
 
 BUCKET = 4096  # postings are stored per slice of this many article ids (a change rewrites one)
@@ -147,5 +147,5 @@ def _update(model, fields: tuple[str, ...], rows: list[tuple], *, insert_missing
     else:
         sql = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {key} = %s"
         params = [(*values, pk) for pk, *values in rows]
-    with connection.cursor() as cursor:
+    with binary_cursor(connection) as cursor:  # the rows are mostly bytea
         cursor.executemany(sql, params)
