@@ -546,11 +546,9 @@ def test_one_form_class_serves_every_request_and_keeps_each_requests_errors(anon
     assert list(anon.get(LIST_URL, {"ordering": "abc"}).json()) == ["ordering"]
 
 
-def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(anon, make_article, monkeypatch):
-    """Without a filter's name in the query the filterset would change nothing: it is not built.
-    The list is the one an empty filter value gives, and a named filter is still checked."""
-    for _ in range(3):
-        make_article()
+@pytest.fixture
+def built_filtersets(monkeypatch) -> list:
+    """Every ArticleFilter (or subclass) built from here on, in order."""
     built = []
     original = ArticleFilter.__init__
 
@@ -559,6 +557,17 @@ def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(anon, m
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(ArticleFilter, "__init__", counting)
+    return built
+
+
+def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(
+    anon, make_article, built_filtersets
+):
+    """Without a filter's name in the query the filterset would change nothing: it is not built.
+    The list is the one an empty filter value gives, and a named filter is still checked."""
+    built = built_filtersets
+    for _ in range(3):
+        make_article()
     plain = anon.get(LIST_URL, {"page_size": 2, "unknown": "x"}).json()
     assert built == []
     empty = anon.get(LIST_URL, {"page_size": 2, "search": "", "ordering": ""}).json()
@@ -570,18 +579,11 @@ def test_a_list_that_names_no_filter_builds_no_filterset_and_is_the_same(anon, m
 
 
 def test_a_request_builds_only_the_filters_it_names_in_their_declared_order(
-    anon, filter_articles, monkeypatch
+    anon, filter_articles, built_filtersets
 ):
     """A request's filterset holds the filters it names and no others (the rest would change
     nothing); they apply in their declared order, so an explicit ordering follows the search."""
-    built = []
-    original = ArticleFilter.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ArticleFilter, "__init__", counting)
+    built = built_filtersets
     params = {"ordering": "-title", "search": "checklist", "page_size": 5}
     # best first would put B (its title says "checklist") before A; -title puts A first
     assert references(anon.get(LIST_URL, params)) == ["filter-a", "filter-b"]
