@@ -40,11 +40,6 @@ from articles.paging import COUNT_LIMIT, CappedPaginator
 from articles.selectors import article_meta, list_columns, live_dates, similar_articles, with_live_dates
 
 META_SIMILAR = 5
-API_COUNT_LIMIT = COUNT_LIMIT
-
-
-class CountedToLimit(CappedPaginator):
-    count_limit = API_COUNT_LIMIT
 
 
 class ArticlePagination(PageNumberPagination):
@@ -55,7 +50,7 @@ class ArticlePagination(PageNumberPagination):
     ``count_exact`` is false (``articles.paging``: counting further cost more than the rest of
     the answer). Every page is still served, and ``next`` is null on the last one."""
 
-    django_paginator_class = CountedToLimit
+    django_paginator_class = CappedPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -80,8 +75,8 @@ class ArticlePagination(PageNumberPagination):
         answer = super().get_paginated_response_schema(schema)
         properties = answer["properties"]
         properties["count"]["description"] = (
-            f"Matching items, counted up to {API_COUNT_LIMIT:,}; when count_exact is false there "
-            f"are more than {API_COUNT_LIMIT:,} (every page is still served: follow next)."
+            f"Matching items, counted up to {COUNT_LIMIT:,}; when count_exact is false there "
+            f"are more than {COUNT_LIMIT:,} (every page is still served: follow next)."
         )
         answer["properties"] = {
             "count": properties.pop("count"),

@@ -17,8 +17,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from articles.api.filters import ArticleFilter
-from articles.api.views import CountedToLimit
 from articles.models import Article, ArticleState
+from articles.paging import CappedPaginator
 from releases.importing import Source, import_document, import_documents
 from releases.models import Revision
 
@@ -215,7 +215,7 @@ def test_list_is_paginated_with_count_next_and_previous(anon, make_article):
 
 def test_past_the_count_limit_the_count_says_so_and_every_page_is_served(anon, make_article, monkeypatch):
     slugs = {make_article().slug for _ in range(7)}
-    monkeypatch.setattr(CountedToLimit, "count_limit", 3)
+    monkeypatch.setattr(CappedPaginator, "count_limit", 3)
 
     first = anon.get(LIST_URL, {"page_size": 2}).json()
     assert first["count"] == 3 and first["count_exact"] is False and "page=2" in first["next"]
