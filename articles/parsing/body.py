@@ -2,7 +2,7 @@
 (headings, paragraphs, code, lists and figures).
 
 Blank lines separate blocks. A figure is a caption line directly followed by
-``<caption>. image source: <source>``; a list is a run of bullet lines (:func:`lines.list_end`,
+``<caption>. image source: <source>``; a list is a run of bullet lines (:func:`lines.bullet_run`,
 the rule the meta box's bullets follow too); every other run of lines is a heading, a paragraph
 or code, told apart line by line (:func:`_line_kind`) by weighing signals of code against
 signals of prose.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .lines import BULLET, bullet_texts, list_end, short
+from .lines import BULLET, bullet_run, short
 from .results import Block, Problems
 
 MAX_BODY_BLOCKS = 5_000
@@ -383,7 +383,6 @@ def _split_run(
     A text block runs up to the next figure or list; a list up to the first line that is not a
     bullet. Returns False when the block limit was reached and the body's rest was kept whole.
     """
-    texts = bullet_texts(lines, start, end)  # texts[i] is of lines[start + i]
     text_start = -1  # the first line of the text block being gathered, if any
     index = start
     while index < end:
@@ -397,9 +396,9 @@ def _split_run(
             _keep_the_rest(lines, index, last, blocks, warnings)
             return False
         line = lines[index]
-        is_item = texts[index - start] is not None
+        items = bullet_run(lines, index, end)
         source = None
-        if not is_item:  # (a bullet line is never a caption: captions start at the margin)
+        if not items:  # (a bullet line is never a caption: captions start at the margin)
             following = lines[index + 1] if index + 1 < last else ""
             source = _figure_source(line, following) if following.startswith(line) else None
             if source is None:
@@ -410,9 +409,9 @@ def _split_run(
         if text_start >= 0:
             blocks.append((_text_block(lines[text_start:index], language), text_start, index - 1))
             text_start = -1
-        if is_item:
-            stop = start + list_end(texts, index - start)
-            blocks.append((Block(kind="list", items=texts[index - start : stop - start]), index, stop - 1))
+        if items:
+            stop = index + len(items)
+            blocks.append((Block(kind="list", items=items), index, stop - 1))
             index = stop
         else:
             blocks.append((Block(kind="figure", caption=line, source=source), index, index + 1))

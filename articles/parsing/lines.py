@@ -1,8 +1,9 @@
 """What the meta box and the body share: bullets, lists of bullets, and quoting a line in a message.
 
-A bullet is recognised here and nowhere else (:func:`bullet_texts`), and so is a list, a run of
-bullet lines (:func:`list_end`): the meta box reads every entry's bullets, and the body every list
-block, through them.
+A bullet, and a list (a run of bullet lines), are recognised here and nowhere else: the body reads
+every list block, and the meta box every entry's bullets, through :func:`bullet_run`; the meta box
+tells the usual fields of its records by the table of :func:`bullet_heads`, built from the same
+bullets.
 """
 
 from __future__ import annotations
@@ -15,32 +16,41 @@ RECORD_LIST_BULLET = "    " + BULLET + " "
 _EMPTY_BULLETS = ("  " + BULLET, "    " + BULLET)
 
 
-def bullet_texts(lines: list[str], start: int, stop: int) -> list[str | None]:
-    """For each of ``lines[start:stop]``, the text of the bullet it is, or None when it is none.
+def bullet_run(lines: list[str], index: int, stop: int) -> list[str]:
+    """The texts of the run of bullet lines that starts at ``lines[index]``, ending at the first line
+    that is not a bullet or at ``stop``: a list's items, or an entry's bullets. Empty when
+    ``lines[index]`` is no bullet.
 
     A bullet line is 2 or 4 spaces, U+2022, then a space and the text, or nothing at all.
     """
-    # Most body lines start with no space at all, most meta lines with a bullet: each is told
-    # with as few string operations as it takes (this runs on every line of every document).
-    return [
-        None
-        if line[:1] != " "
-        else line[4:]
-        if line[:4] == LIST_BULLET
-        else line[6:]
-        if line[:6] == RECORD_LIST_BULLET
-        else ("" if line in _EMPTY_BULLETS else None)
-        for line in lines[start:stop]
-    ]
+    # This runs on every bullet of every document: the usual shapes are told first, with as few
+    # string operations as it takes, and the loop stops at the first other line.
+    texts: list[str] = []
+    append = texts.append
+    while index < stop:
+        line = lines[index]
+        if line[:4] == LIST_BULLET:
+            append(line[4:])
+        elif line[:1] != " ":  # (most runs end at a line that starts at the margin)
+            break
+        elif line[:6] == RECORD_LIST_BULLET:
+            append(line[6:])
+        elif line in _EMPTY_BULLETS:
+            append("")
+        else:
+            break
+        index += 1
+    return texts
 
 
-def list_end(texts: list[str | None], index: int) -> int:
-    """Where the list that starts at ``texts[index]`` ends: the list is the run of bullets
-    (:func:`bullet_texts`) up to the first line that is not one, or to the end of ``texts``."""
-    try:
-        return texts.index(None, index)
-    except ValueError:
-        return len(texts)
+def bullet_heads(words: tuple[str, ...]) -> dict[str, str]:
+    """A table of how bullet lines whose text starts with one of ``words`` begin: each bullet
+    (:data:`LIST_BULLET`, :data:`RECORD_LIST_BULLET`) followed by the word, mapped to the word.
+
+    The meta box looks up the part of a line before its first ``:`` here to tell, in one step,
+    a bullet that holds a record's field ``<name>: <value>`` and the field's name.
+    """
+    return {bullet + word: word for bullet in (LIST_BULLET, RECORD_LIST_BULLET) for word in words}
 
 
 def short(text: str, limit: int = 60) -> str:

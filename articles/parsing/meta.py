@@ -2,7 +2,7 @@
 checked and converted into the keyword arguments of a :class:`ParsedPage`.
 
 An entry is a key line (a scalar key with its value on the same line, or a key standing alone)
-and the bullet lines that directly follow it (:func:`lines.list_end`): a list's items, a
+and the bullet lines that directly follow it (:func:`lines.bullet_run`): a list's items, a
 record's ``name: value`` fields, or the fields of the records of a record list.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .lines import bullet_texts, list_end, short
+from .lines import bullet_heads, bullet_run, short
 from .results import Problems
 from .values import CHECKERS, check_int
 
@@ -75,6 +75,7 @@ _BLOCK_KINDS: dict[str, str] = {
 }
 _RECORD_FIELD_NAMES: dict[str, tuple[str, ...]] = {**RECORD_FIELDS, **RECORD_LIST_FIELDS}
 _RECORD_FIELD_SETS = {key: frozenset(names) for key, names in _RECORD_FIELD_NAMES.items()}
+_FIELD_HEADS = {key: bullet_heads(names) for key, names in _RECORD_FIELD_NAMES.items()}
 
 # ParsedPage attribute names of the scalar, record and record-list keys, in the order they are checked.
 _SCALAR_NAMES = {key: "brief" if key == "ai brief" else key.replace(" ", "_") for key in SCALAR_KEYS}
@@ -158,23 +159,21 @@ def read_meta(lines: list[str], start: int, stop: int, errors: Problems, warning
     """
     entries: dict[str, Entry] = {}
     extras = 0
-    texts = bullet_texts(lines, start, stop)  # texts[i] is of lines[start + i]
-    count = len(texts)
-    i = 0
-    while i < count and not errors.full:
-        line = lines[start + i]
-        i += 1
+    index = start
+    while index < stop and not errors.full:
+        line = lines[index]
+        index += 1  # the next line's index, and this line's number
         if line == "":
             continue
-        number = start + i
+        number = index
         if line[0] in " \t":
             # Bullets are read with the key line before them: an indented line met here is an error.
-            _refuse_indented(line, texts[i - 1] is not None, number, errors)
+            _refuse_indented(line, bool(bullet_run(lines, index - 1, index)), number, errors)
             continue
-        bullets_follow = i < count and texts[i] is not None
-        key, kind = line, _BLOCK_KINDS.get(line)
-        if kind is None:
-            key, kind = _other_key(line, bullets_follow)
+        block = _BLOCK_KINDS.get(line)
+        if block is None:
+            bullets = bullet_run(lines, index, stop)
+            key, kind = _other_key(line, bool(bullets))
             if kind is None:
                 errors.add(number, "post meta", f"unrecognised meta line {short(line)}")
                 continue
@@ -188,6 +187,8 @@ def read_meta(lines: list[str], start: int, stop: int, errors: Problems, warning
                         "this does not look like a page-text export (the rest of the meta was not read)",
                     )
                     break
+        else:
+            key, kind = line, block
         entry = entries.get(key)
         if entry is None:
             entry = entries[key] = Entry(key, kind, number)
@@ -197,10 +198,14 @@ def read_meta(lines: list[str], start: int, stop: int, errors: Problems, warning
             entry.value = line[len(key) :].strip()
         elif entry.kind == "extra" and not warnings.full:
             warnings.add(number, line, f"unknown meta entry {short(line)} kept as extra meta")
-        if bullets_follow:
-            end = list_end(texts, i)
-            _TAKE_BULLETS[entry.kind](entry, texts[i:end], errors)
-            i = end
+        if block is not None:
+            if entry.kind == "record" or entry.kind == "records":
+                # Most of a record's bullets are fields written the usual way, read in one step each.
+                index = _take_usual_fields(entry, lines, index, stop)
+            bullets = bullet_run(lines, index, stop)
+        if bullets:
+            _TAKE_BULLETS[entry.kind](entry, bullets, index + 1, errors)
+            index += len(bullets)
     return entries
 
 
@@ -220,30 +225,31 @@ def _repeated(first: Entry, number: int, errors: Problems) -> Entry:
 
 
 # How the bullets that directly follow an entry's key line are taken, by the entry's kind. Each
-# gets the entry, the bullets' texts (bullet n on line entry.line + 1 + n) and the error list.
+# gets the entry, the bullets' texts, the line number of the first (bullet n is on line first + n)
+# and the error list.
 
 
-def _take_items(entry: Entry, items: list[str], errors: Problems) -> None:
+def _take_items(entry: Entry, items: list[str], first: int, errors: Problems) -> None:
     """A list or an extra entry: its bullets are its items."""
     entry.items = items
 
 
-def _refuse_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
+def _refuse_bullets(entry: Entry, items: list[str], first: int, errors: Problems) -> None:
     """A scalar entry: its value is on its key line, so each bullet is an error."""
-    for number in range(entry.line + 1, entry.line + 1 + len(items)):
+    for number in range(first, first + len(items)):
         errors.add(number, entry.key, f"{entry.key!r} is a one-line entry and cannot have bullets")
 
 
-def _ignore_bullets(entry: Entry, items: list[str], errors: Problems) -> None:
+def _ignore_bullets(entry: Entry, items: list[str], first: int, errors: Problems) -> None:
     """A repeated key, already reported: its bullets are ignored."""
 
 
-def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
+def _take_record(entry: Entry, items: list[str], first: int, errors: Problems) -> None:
     """The ``name: value`` bullets of a record: each field once."""
     key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
     fields = entry.fields
-    for number, text in enumerate(items, entry.line + 1):
+    for number, text in enumerate(items, first):
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
@@ -257,14 +263,14 @@ def _take_record(entry: Entry, items: list[str], errors: Problems) -> None:
             fields[name] = (value.strip(), number)
 
 
-def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
+def _take_records(entry: Entry, items: list[str], first: int, errors: Problems) -> None:
     """The ``name: value`` bullets of a record list: a field name the last record already has
     starts the next record."""
     key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
     records = entry.records
-    fields = None
-    for number, text in enumerate(items, entry.line + 1):
+    fields = records[-1][1] if records else None  # (the last record that the usual fields began)
+    for number, text in enumerate(items, first):
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
@@ -273,6 +279,41 @@ def _take_records(entry: Entry, items: list[str], errors: Problems) -> None:
             fields = {}
             records.append((number, fields))
         fields[name] = (value.strip(), number)
+
+
+def _take_usual_fields(entry: Entry, lines: list[str], index: int, stop: int) -> int:
+    """Take the fields of a new record or record list written the usual way, from ``lines[index]``
+    on; return the index of the first line left for the general path (:data:`_TAKE_BULLETS`).
+
+    A field line is a bullet whose text is ``<name>:<value>``: its part before the first ``:`` is
+    looked up in the table of bullet heads of the record's field names (:func:`lines.bullet_heads`),
+    which tells the bullet and the name in one step. A field given twice, and every line the table
+    does not know, stop this and are read by the general path, which reports them.
+    """
+    heads = _FIELD_HEADS[entry.key]
+    if entry.kind == "record":
+        fields = entry.fields
+        while index < stop:
+            head, colon, value = lines[index].partition(":")
+            name = heads.get(head)
+            if name is None or not colon or name in fields:
+                break
+            index += 1  # now the line's number
+            fields[name] = (value.strip(), index)
+        return index
+    records = entry.records
+    fields = None
+    while index < stop:
+        head, colon, value = lines[index].partition(":")
+        name = heads.get(head)
+        if name is None or not colon:
+            break
+        index += 1  # now the line's number
+        if fields is None or name in fields:
+            fields = {}
+            records.append((index, fields))
+        fields[name] = (value.strip(), index)
+    return index
 
 
 def _refuse_field(key: str, text: str, number: int, errors: Problems) -> None:

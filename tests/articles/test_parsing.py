@@ -28,6 +28,7 @@ from articles.parsing import (
     normalize_text,
     parse_page,
 )
+from articles.parsing.lines import bullet_heads, bullet_run
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "articles/fixtures/samples/anp-ref-035445-8950.txt"
 SAMPLE_BYTES = SAMPLE_PATH.read_bytes()
@@ -582,6 +583,21 @@ def test_every_unknown_field_of_a_record_list_is_reported():
     text = replace_line(SAMPLE_TEXT, "    • type: area", "    • weight: 3\n    • colour: red")
     lines = sorted(problem.line for problem in parse_errors(text) if problem.field == "entities")
     assert lines == [line_number(text, "    • weight: 3"), line_number(text, "    • colour: red")]
+
+
+def test_a_bad_field_line_leaves_its_record_whole():
+    """The fields after a refused line still belong to the record it interrupts: the first image
+    source keeps its url and caption, so only the bad line is reported."""
+    first_source = "    • source: unsplash"
+    assert SAMPLE_TEXT.count(first_source) == 2
+    text = SAMPLE_TEXT.replace(first_source, first_source + "\n    • width: 1200", 1)
+    problems = [(problem.line, problem.field) for problem in parse_errors(text)]
+    assert problems == [(line_number(text, "    • width: 1200"), "image sources")]
+    # The same after a field given twice in a record, and in a record with an empty bullet.
+    text = replace_line(SAMPLE_TEXT, "  • depth: 61", "  • depth: 61\n  •\n  • depth: 62")
+    problems = [(problem.line, problem.field) for problem in parse_errors(text)]
+    empty, repeated = line_number(text, "  •"), line_number(text, "  • depth: 62")
+    assert problems == [(empty, "score"), (repeated, "score.depth")]
 
 
 def test_score_message_names_the_range_and_the_value():
@@ -1237,3 +1253,22 @@ def test_normalize_text_is_idempotent_on_whitespace_mixtures(text):
     assert normalize_text(once) == once
     assert once == "" or (once.endswith("\n") and not once.endswith("\n\n"))
     assert "\r" not in once
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["", " ", "  ", "   ", "    ", "\t", "     "]),
+    st.sampled_from(["\u2022 ", "\u2022", "\u2022  ", "- ", "* ", ""]),
+    st.sampled_from(["name", "type", "url", "nam", "names", "Name", "type ", ""]),
+    st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=12),
+)
+def test_the_field_heads_tell_the_bullets_the_bullet_rule_tells(indent, bullet, word, rest):
+    """A record's usual fields are read by a table (bullet_heads) and every other bullet by the
+    bullet rule (bullet_run): a line is a field of the table exactly when the rule reads it as a
+    bullet whose text is that field's name, a colon and the rest."""
+    line = indent + bullet + word + ":" + rest
+    heads = bullet_heads(("name", "type", "url"))
+    texts = bullet_run([line, "next key"], 0, 2)
+    by_rule = texts[0].partition(":")[0] if texts else None
+    head, colon, _ = line.partition(":")
+    assert heads.get(head) == (by_rule if by_rule in ("name", "type", "url") else None)
