@@ -418,6 +418,10 @@ class Article(models.Model):
             # merges with a tag's or entity's list of article ids (docs/scaling.md).
             models.Index(fields=["code_language", "state", "id"], name="article_code_language"),
             models.Index(fields=["difficulty", "state", "id"], name="article_difficulty"),
+            # The live articles' ids in order: a tag's or entity's page counts its live articles
+            # by merging this with the tag's (or entity's) list of article ids, both index-only,
+            # instead of fetching each article's row to see whether it is live (docs/scaling.md).
+            models.Index(fields=["id"], name="article_live_id", condition=LIVE),
             models.Index(fields=["revision_status"], name="article_revision_status"),
             models.Index(fields=["source_digest"], name="article_source_digest"),
             # Live lists in a descending order (``ordering=-quality``): read in the order of the

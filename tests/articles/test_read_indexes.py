@@ -177,3 +177,39 @@ def test_a_readers_search_ranks_live_matches_from_their_own_index_before_reading
     assert found == [
         f"search-plan-{n}" for n in (700, 600, 400, 300, 200, 100, 0)
     ]  # equal ranks: newest first
+
+
+@postgresql_only
+def test_a_tags_page_counts_its_live_articles_by_merging_two_indexes(client):
+    """A tag's page counts the tag's live articles (up to the count limit) by merging the tag's
+    article ids with the live ids (``article_live_id``), both read from indexes in id order,
+    instead of fetching every linked article's row to see whether it is live."""
+    tag = Tag.objects.create(kind=Tag.Kind.STACK, name="merged", slug="merged")
+    articles = Article.objects.bulk_create(
+        Article(
+            reference=f"count-plan-{number}",
+            slug=f"count-plan-{number}",
+            title=f"Count plan {number}",
+            site="example",
+            state=ArticleState.DRAFT if number % 4 == 1 else ArticleState.PUBLISHED,
+        )
+        for number in range(1200)
+    )
+    ArticleTag.objects.bulk_create(
+        ArticleTag(article=article, tag=tag, position=0) for article in articles[::3]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_article")
+        cursor.execute("ANALYZE articles_articletag")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/stack/merged/")
+    assert response.status_code == 200
+    live = sum(1 for number in range(0, 1200, 3) if number % 4 != 1)
+    assert f"{live} articles" in response.content.decode()
+    (count,) = [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {count}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Merge Join" in plan and "Index Only Scan using article_live_id" in plan, plan
