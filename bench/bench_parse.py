@@ -8,7 +8,7 @@ Parses the sample article and ``--count`` synthesized documents (``corpus.genera
 With ``--baseline REF`` the parser as it was at that commit (``articles/parsing.py`` or the
 ``articles/parsing/`` package) is loaded beside the current one and the rounds alternate between
 the two, so both see the same machine load. Both parsers must agree on every document. Prints a
-JSON object and writes it to bench/results/parse.json.
+JSON object and writes it to parse.json in the results folder (``BENCH_RESULTS``, else bench/results).
 """
 
 import argparse
@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 SAMPLE = ROOT / "articles" / "fixtures" / "samples" / "anp-ref-035445-8950.txt"
 
 sys.path.insert(0, str(ROOT))
 
-from common import checkout, git, provenance  # noqa: E402
+from common import checkout, git, provenance, results_dir  # noqa: E402
 
 
 def load_baseline(tree: Path):
@@ -87,8 +86,9 @@ def main() -> None:
     parser.add_argument("--shape", default="combination", help="The synthesizer's shape of documents.")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--baseline", metavar="REF", help="Also time the parser of this commit, interleaved.")
-    parser.add_argument("--out", type=Path, default=RESULTS / "parse.json")
+    parser.add_argument("--out", type=Path, help="Result file (default: parse.json in the results folder).")
     args = parser.parse_args()
+    args.out = args.out or results_dir() / "parse.json"
 
     from articles.parsing import parse_page
 
