@@ -269,16 +269,21 @@ def _take_records(entry: Entry, items: list[str], first: int, errors: Problems) 
     key = entry.key
     allowed = _RECORD_FIELD_SETS[key]
     records = entry.records
-    fields = records[-1][1] if records else None  # (the last record that the usual fields began)
     for number, text in enumerate(items, first):
         name, colon, value = text.partition(":")
         if not colon or name not in allowed:
             _refuse_field(key, text, number, errors)
             continue
-        if fields is None or name in fields:
-            fields = {}
-            records.append((number, fields))
-        fields[name] = (value.strip(), number)
+        _add_record_field(records, name, value.strip(), number)
+
+
+def _add_record_field(records: list, name: str, value: str, number: int) -> None:
+    """Add a field to a record list: the list's first field, and a field name the last record
+    already has, start the next record; any other field joins the last record, whichever path
+    (the usual fields' or the general one) began it."""
+    if not records or name in records[-1][1]:
+        records.append((number, {}))
+    records[-1][1][name] = (value, number)
 
 
 def _take_usual_fields(entry: Entry, lines: list[str], index: int, stop: int) -> int:
@@ -302,17 +307,13 @@ def _take_usual_fields(entry: Entry, lines: list[str], index: int, stop: int) ->
             fields[name] = (value.strip(), index)
         return index
     records = entry.records
-    fields = None
     while index < stop:
         head, colon, value = lines[index].partition(":")
         name = heads.get(head)
         if name is None or not colon:
             break
         index += 1  # now the line's number
-        if fields is None or name in fields:
-            fields = {}
-            records.append((index, fields))
-        fields[name] = (value.strip(), index)
+        _add_record_field(records, name, value.strip(), index)
     return index
 
 
