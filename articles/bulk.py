@@ -125,8 +125,8 @@ _BINARY_TYPES = {"bigint": ">i8", "integer": ">i4", "smallint": ">i2", "double p
 def column_writer(model: type[Model], fields: Sequence[str]):
     """Insert rows given as NumPy arrays, one per field, a chunk at a time:
 
-        with column_writer(SimilarArticle, ("article_id", "neighbour_id", "rank", "score")) as write:
-            write(article_ids, neighbour_ids, ranks, scores)
+        with column_writer(SimilarArticle, ("article_id", "neighbour_id", "score", "top_up")) as write:
+            write(article_ids, neighbour_ids, scores, top_ups)
 
     On PostgreSQL every chunk goes into one binary COPY, laid out by NumPy without a Python
     loop per row, and the server stores each chunk while the caller computes the next. Only

@@ -7,35 +7,45 @@ from the articles by ``rebuild_similar``.
 from django.db import models
 from django.db.models import Q
 
+# How a list is read, best first: by score, equal scores to the lower id (as they are computed);
+# the top-ups of a short list (score 0) in the order the fallback gave them.
+LIST_ORDER = ("article_id", "-score", "top_up", "neighbour_id")
+
 
 class SimilarArticle(models.Model):
-    """One of an article's most similar live articles, with its score and rank (1 is best).
+    """One of an article's most similar live articles, with its score. A list is read best first:
+    ``LIST_ORDER``.
 
     A derived table, recomputed from the articles (``rebuild_similar``) and written a million
     rows at a time, so its keys carry no database-level foreign key: a check per row would
     cost a rebuild more than the rows themselves. Deleting an article still removes its rows
     through the ORM's cascade, and readers join to live articles (``neighbours_for``).
+
+    A list's order is not stored (no rank column): a refresh that moves an article within a
+    list, or lets one in and another out, writes those rows only, not every row below them.
     """
 
-    # Served by the unique (article, rank) index.
+    # Served by the unique (article, neighbour) index; a list holds at most DEPTH rows.
     article = models.ForeignKey(
         "Article", on_delete=models.CASCADE, related_name="similar_links", db_index=False, db_constraint=False
     )
     neighbour = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    rank = models.PositiveSmallIntegerField()
     score = models.FloatField()
+    # 0 for a scored neighbour; for the newest articles a short list is topped up with, their
+    # place in the fallback (1 first: the same code language before any other).
+    top_up = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["article_id", "rank"]
+        ordering = list(LIST_ORDER)
         constraints = [
-            models.UniqueConstraint(fields=["article", "rank"], name="similar_unique_rank"),
+            models.UniqueConstraint(fields=["article", "neighbour"], name="similar_unique_neighbour"),
             models.CheckConstraint(condition=~Q(article=models.F("neighbour")), name="similar_not_itself"),
         ]
         # The top-ups of short lists (score 0), which change whenever a new article goes live.
         indexes = [models.Index(fields=["article"], condition=Q(score=0), name="similar_topped_up")]
 
     def __str__(self):
-        return f"{self.article_id} #{self.rank}: {self.neighbour_id} ({self.score:.3f})"
+        return f"{self.article_id}: {self.neighbour_id} ({self.score:.3f})"
 
 
 class SimilarityIndex(models.Model):

@@ -7,6 +7,7 @@ import numpy as np
 from scipy import sparse
 
 from articles import similarity
+from articles.derived import LIST_ORDER
 from articles.models import Article, SimilarArticle
 from articles.similarity import rebuild
 
@@ -39,7 +40,7 @@ def evaluate(neighbours: dict[int, list[int]], clusters: dict[int, str], live: s
 
 def stored_neighbours() -> dict[int, list[int]]:
     lists: dict[int, list[int]] = defaultdict(list)
-    for article_id, neighbour_id in SimilarArticle.objects.order_by("article_id", "rank").values_list(
+    for article_id, neighbour_id in SimilarArticle.objects.order_by(*LIST_ORDER).values_list(
         "article_id", "neighbour_id"
     ):
         lists[article_id].append(neighbour_id)

@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from articles.bulk import bulk_insert_rows, lock_for_rewrite, values_binary
 from articles.changes import articles_changed
+from articles.derived import LIST_ORDER
 from articles.models import Article, SimilarArticle, SimilarPending, SimilarPosting, SimilarVector
 from articles.similarity.lists import (
     DEPTH,
@@ -25,7 +26,6 @@ from articles.similarity.lists import (
     NEIGHBOURS,
     _fallback_for,
     _rows,
-    _shown,
 )
 from articles.similarity.rebuild import rebuild_lists
 from articles.similarity.scoring import (
@@ -146,6 +146,10 @@ class _Refresh:
         # (term, bucket) -> [row id or None, ids, points, changed]
         self.postings: dict[tuple[str, int], list] = {}
         self._complete: set[str] = set()  # terms whose every bucket is in self.postings
+        # Stored rows read on the way, (article, neighbour) -> (row id, score, top-up place), and
+        # the articles whose whole list is among them: what the writes are worked out against.
+        self.stored: dict[tuple[int, int], tuple[int, float, int]] = {}
+        self.read_lists: set[int] = set()
 
     def run(self) -> None:
         self._patch_postings()
@@ -178,12 +182,15 @@ class _Refresh:
             .order_by()
             .values_list("article_id", flat=True)
         )
-        for article_id, neighbour_id, score in (
-            SimilarArticle.objects.filter(article_id__in=(pointing | set(entering)) - self.touched)
-            .order_by("article_id", "rank")
-            .values_list("article_id", "neighbour_id", "score")
+        owners = (pointing | set(entering)) - self.touched
+        for row_id, article_id, neighbour_id, score, top_up in (
+            SimilarArticle.objects.filter(article_id__in=owners)
+            .order_by(*LIST_ORDER)
+            .values_list("pk", *LINK_FIELDS)
         ):
             current[article_id].append((round(score * UNIT), neighbour_id))
+            self.stored[article_id, neighbour_id] = (row_id, score, top_up)
+        self.read_lists |= owners
         recompute = []
         for owner in sorted((set(current) | set(entering)) - self.touched):
             floor = self.state.floor(owner)
@@ -213,12 +220,14 @@ class _Refresh:
             # A new live article changes the newest ones, which short lists are topped up with:
             # those topped up already, and those still empty (made while no other was live).
             topped_up = SimilarArticle.objects.filter(score=0).values("article_id")
-            for article_id, neighbour_id, score in (
+            for row_id, article_id, neighbour_id, score, top_up in (
                 SimilarArticle.objects.filter(article_id__in=topped_up)
                 .exclude(article_id__in=list(lists))
-                .order_by("article_id", "rank")
-                .values_list("article_id", "neighbour_id", "score")
+                .order_by(*LIST_ORDER)
+                .values_list("pk", *LINK_FIELDS)
             ):
+                self.stored[article_id, neighbour_id] = (row_id, score, top_up)
+                self.read_lists.add(article_id)
                 found = lists.setdefault(article_id, [])
                 if score > 0:
                     found.append((round(score * UNIT), neighbour_id))
@@ -321,15 +330,17 @@ class _Refresh:
     def _scores(self, vector: dict[str, int]):
         """((candidate ids, live mask), cosine points) of every article sharing a term with
         ``vector``: sums of whole numbers, exact in any order."""
-        ids, points, weights = [], [], []
+        ids, points, weights, lengths = [], [], [], []
         for (term, _bucket), (_row, term_ids, term_points, _changed) in self.postings.items():
             if term in vector and len(term_ids):
                 ids.append(term_ids)
                 points.append(term_points)
-                weights.append(np.full(len(term_ids), vector[term], dtype=np.int64))
+                weights.append(vector[term])
+                lengths.append(len(term_ids))
         if not ids:
             return (np.zeros(0, np.int64), np.zeros(0, bool)), np.zeros(0)
-        ids, points, weights = np.concatenate(ids), np.concatenate(points), np.concatenate(weights)
+        ids, points = np.concatenate(ids), np.concatenate(points).astype(np.int64)
+        weights = np.repeat(np.array(weights, dtype=np.int64), lengths)
         cosines = np.bincount(ids, weights=(np.abs(points) * weights).astype(np.float64))
         live = np.zeros(len(cosines), dtype=bool)
         live[ids] = points > 0
@@ -350,19 +361,39 @@ class _Refresh:
             if pk not in gone
             for row in _rows(pk, best, fallback.get(languages.get(pk) or "", []))
         ]
-        replaced = SimilarArticle.objects.filter(
-            Q(article_id__in=list(lists) + list(gone)) | Q(neighbour_id__in=gone)
-        )
-        before = _shown(replaced.values_list(*LINK_FIELDS))
-        replaced.delete()
-        # The lists that changed are what the articles' pages (and the API's full list) show.
-        after = _shown(row for row in rows if row[1] not in gone)
-        changed = [pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk)]
+        # The rows these lists hold now (most were read on the way), and any other row that
+        # points at a gone article.
+        owners = set(lists) | gone
+        unread = owners - self.read_lists
+        if unread or gone:
+            for row_id, article_id, neighbour_id, *values in (
+                SimilarArticle.objects.filter(Q(article_id__in=unread) | Q(neighbour_id__in=gone))
+                .order_by()
+                .values_list("pk", *LINK_FIELDS)
+            ):
+                self.stored[article_id, neighbour_id] = (row_id, *values)
+        stored = {key: value for key, value in self.stored.items() if key[0] in owners or key[1] in gone}
+        wanted = {(article_id, neighbour_id): tuple(values) for article_id, neighbour_id, *values in rows}
+        # Only the rows that differ are written: an article entering a list is one row in and
+        # one out, one moving within it one new score, whatever the rows below it.
+        dropped = {key: value[0] for key, value in stored.items() if key not in wanted}
+        rescored = {
+            key: values for key, values in wanted.items() if key in stored and stored[key][1:] != values
+        }
+        added = [row for row in rows if row[:2] not in stored]
+        # A list whose rows changed changed what its article's page (and the API's full list)
+        # shows: a list's order is that of its scores.
+        changed = {key[0] for key in [*dropped, *rescored]} | {row[0] for row in added}
         if changed:  # only live articles' lists are shown
             changed = list(Article.objects.live().filter(pk__in=changed).values_list("pk", flat=True))
         if changed:  # their own pages changed, not what others show of them (titles, addresses)
             articles_changed(changed, live=True, shown_elsewhere=False)
-        bulk_insert_rows(SimilarArticle, LINK_FIELDS, rows)
+        if dropped:
+            SimilarArticle.objects.filter(pk__in=list(dropped.values())).delete()
+        _update(
+            SimilarArticle, LINK_FIELDS[2:], [(stored[key][0], *values) for key, values in rescored.items()]
+        )
+        bulk_insert_rows(SimilarArticle, LINK_FIELDS, added)
         changed = [(key, entry) for key, entry in self.postings.items() if entry[3]]
         emptied = [entry[0] for _key, entry in changed if entry[0] is not None and not len(entry[1])]
         if emptied:

@@ -2,42 +2,34 @@
 fallback, the newest live articles, when it comes out short), and reading them for pages.
 
 The DEPTH best of every article are stored (pages show the first NEIGHBOURS) and read with one
-indexed query.
+indexed query, best first (``LIST_ORDER``: by score, equal scores to the lower id).
 """
 
 from django.db.models import Exists, OuterRef, Q
 
+from articles.derived import LIST_ORDER
 from articles.models import Article, ArticleState, SimilarArticle, article_url
 from articles.similarity.scoring import UNIT
 
 NEIGHBOURS = 10  # shown at most
 DEPTH = 20  # kept per article: a refresh that moves an article down a list still knows the next ones
 MIN_NEIGHBOURS = 5  # fewer than this and the list is topped up by the fallback
-LINK_FIELDS = ("article_id", "neighbour_id", "rank", "score")
+LINK_FIELDS = ("article_id", "neighbour_id", "score", "top_up")
 
 
 def _rows(pk: int, best: list[tuple[float, int]], fallback: list[int]) -> list[tuple]:
-    """SimilarArticle rows for one article (best: (points, id), best first), topped up from the
-    fallback when shorter than MIN_NEIGHBOURS."""
-    chosen = [(points / UNIT, target) for points, target in best]
+    """SimilarArticle rows (article, neighbour, score, top-up place) for one article (best:
+    (points, id), best first), topped up from the fallback when shorter than MIN_NEIGHBOURS."""
+    chosen = [(pk, target, points / UNIT, 0) for points, target in best]
     if len(chosen) < MIN_NEIGHBOURS:
-        taken = {target for _, target in chosen} | {pk}
+        taken = {target for _, target, _, _ in chosen} | {pk}
         for target in fallback:
             if len(chosen) >= MIN_NEIGHBOURS:
                 break
             if target not in taken:
-                chosen.append((0.0, target))
+                chosen.append((pk, target, 0.0, len(chosen) - len(best) + 1))
                 taken.add(target)
-    return [(pk, target, rank, value) for rank, (value, target) in enumerate(chosen, start=1)]
-
-
-def _shown(rows) -> dict[int, list[tuple]]:
-    """Each article's list as readers get it (neighbours in order, scores as the API rounds them),
-    from SimilarArticle rows (article, neighbour, rank, score)."""
-    lists: dict[int, list[tuple]] = {}
-    for article_id, neighbour_id, _rank, score in sorted(rows, key=lambda row: (row[0], row[2])):
-        lists.setdefault(article_id, []).append((neighbour_id, round(float(score), 4)))
-    return lists
+    return chosen
 
 
 def _fallback_for(languages: set[str]) -> dict[str, list[int]]:
@@ -68,18 +60,21 @@ def without_lists(limit: int = 10_000) -> set[int]:
 
 
 def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict]]:
-    """Stored similar posts of these articles, best first, live ones only: one indexed query."""
+    """Stored similar posts of these articles, best first, live ones only: one indexed query (a
+    list is at most DEPTH rows, cut to ``limit`` here)."""
     result: dict[int, list[dict]] = {pk: [] for pk in article_ids}
     if not article_ids:
         return result
     rows = (
-        SimilarArticle.objects.filter(
-            article_id__in=article_ids, rank__lte=limit, neighbour__state=ArticleState.PUBLISHED
-        )
-        .order_by("article_id", "rank")
+        SimilarArticle.objects.filter(article_id__in=article_ids, neighbour__state=ArticleState.PUBLISHED)
+        .order_by(*LIST_ORDER)
         .values_list("article_id", "score", "neighbour__slug", "neighbour__title", "neighbour__topic")
     )
+    if len(article_ids) == 1:  # an article's page: only the rows it shows
+        rows = rows[:limit]
     for article_id, s, slug, title, topic in rows:
+        if len(result[article_id]) >= limit:
+            continue
         result[article_id].append(
             {
                 "slug": slug,

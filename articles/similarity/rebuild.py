@@ -222,8 +222,8 @@ def _column_blocks(matrix, live_mask, languages, difficulties) -> list[_Block]:
 
 
 def _chunk_links(chunk, matrix, blocks, ids, languages, difficulties, fallback):
-    """SimilarArticle rows of a chunk of articles, as arrays (article ids, neighbour ids, ranks,
-    scores), and their floors: each article's DEPTH best live neighbours, best first.
+    """SimilarArticle rows of a chunk of articles, as arrays (article ids, neighbour ids, scores,
+    top-up places), and their floors: each article's DEPTH best live neighbours, best first.
 
     Within a block the bonus is the same for every neighbour, so each block's DEPTH best
     cosines (compiled code, every core) hold the block's share of the DEPTH best scores; the
@@ -258,7 +258,12 @@ def _chunk_links(chunk, matrix, blocks, ids, languages, difficulties, fallback):
     full = counts > DEPTH
     last = first + DEPTH - 1
     floors[full] = points[last[full]] / UNIT
-    columns = [ids[chunk][rows[kept]], target_ids[kept], ranks[kept], points[kept] / UNIT]
+    columns = [
+        ids[chunk][rows[kept]],
+        target_ids[kept],
+        points[kept] / UNIT,
+        np.zeros(int(kept.sum()), np.int16),
+    ]
     extra = [
         link
         for row in np.flatnonzero(counts < MIN_NEIGHBOURS).tolist()

@@ -20,11 +20,13 @@ def _encode(ids: np.ndarray, points: np.ndarray) -> bytes:
 
 
 def _decode(data) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, points) as stored: read-only int32 and int16 views of the bytes, which NumPy widens
+    where they meet wider arrays."""
     data = bytes(data)
     size = len(data) // 6
     return (
-        np.frombuffer(data, dtype=np.int32, count=size).astype(np.int64),
-        np.frombuffer(data, dtype=np.int16, offset=4 * size).astype(np.int64),
+        np.frombuffer(data, dtype=np.int32, count=size),
+        np.frombuffer(data, dtype=np.int16, offset=4 * size),
     )
 
 

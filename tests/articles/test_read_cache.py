@@ -352,11 +352,11 @@ def test_ids_are_read_in_chunks_that_cover_each_once(monkeypatch):
 def test_the_articles_showing_an_article_are_found_by_their_own_ids(sample_article, other, commit):
     commit(similarity.rebuild_all)
     # Row ids of similar posts far from the articles' ids, so that reading the wrong column shows.
-    links = list(SimilarArticle.objects.values_list("article_id", "neighbour_id", "rank", "score"))
+    links = list(SimilarArticle.objects.values_list("article_id", "neighbour_id", "score"))
     SimilarArticle.objects.all().delete()
     SimilarArticle.objects.bulk_create(
-        SimilarArticle(id=10_000 + n, article_id=a, neighbour_id=b, rank=r, score=sc)
-        for n, (a, b, r, sc) in enumerate(links)
+        SimilarArticle(id=10_000 + n, article_id=a, neighbour_id=b, score=sc)
+        for n, (a, b, sc) in enumerate(links)
     )
     assert changes._showing([other.pk]) == {other.pk, sample_article.pk}
 

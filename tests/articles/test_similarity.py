@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from articles import similarity
+from articles.derived import LIST_ORDER
 from articles.models import Article, SimilarArticle, SimilarityIndex, SimilarPending
 from articles.similarity import incremental, rebuild
 from corpus.generator import synthesize, write_corpus
@@ -120,19 +121,25 @@ def test_never_itself_only_live_and_one_query(handcrafted, django_assert_num_que
     assert neighbour_refs(draft)  # a draft has its own list, for staff previews
 
 
+def test_lists_read_together_are_those_read_alone_cut_to_the_limit(handcrafted):
+    ids = [group[0].pk for group in handcrafted.values()]
+    together = similarity.neighbours_for(ids, limit=3)
+    for pk in ids:
+        assert similarity.neighbours_for([pk], limit=3)[pk] == together[pk]
+        assert [item["slug"] for item in together[pk]] == neighbour_refs(Article.objects.get(pk=pk))[:3]
+        scores = [item["score"] for item in together[pk]]
+        assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+
+
 def test_ties_break_the_same_way_every_time(handcrafted):
     before = list(
-        SimilarArticle.objects.order_by("article_id", "rank").values_list(
-            "article_id", "neighbour_id", "rank"
-        )
+        SimilarArticle.objects.order_by(*LIST_ORDER).values_list("article_id", "neighbour_id", "score")
     )
     similarity.rebuild_all()
     after = list(
-        SimilarArticle.objects.order_by("article_id", "rank").values_list(
-            "article_id", "neighbour_id", "rank"
-        )
+        SimilarArticle.objects.order_by(*LIST_ORDER).values_list("article_id", "neighbour_id", "score")
     )
-    assert before == after
+    assert before and before == after
 
 
 def test_archiving_and_publishing_refresh_the_lists(
@@ -182,7 +189,7 @@ def test_rebuild_command(handcrafted):
     SimilarArticle.objects.all().delete()
     call_command("rebuild_similar", stdout=out)
     assert "rebuilt for 12 articles" in out.getvalue()
-    assert SimilarArticle.objects.filter(rank=1).count() == 12
+    assert SimilarArticle.objects.values("article_id").distinct().count() == 12
 
 
 def test_evaluate_command_measures_a_synthesized_corpus(tmp_path):
@@ -218,9 +225,9 @@ def test_a_list_with_too_few_neighbours_is_topped_up_with_the_newest_live_articl
     similarity.rebuild_all()
 
     loner_article = Article.objects.get(reference="loner-1")
-    rows = list(SimilarArticle.objects.filter(article=loner_article).order_by("rank"))
+    rows = list(SimilarArticle.objects.filter(article=loner_article).order_by(*LIST_ORDER))
     newest = list(Article.objects.live().exclude(pk=loner_article.pk).order_by("-pk"))
-    assert [row.rank for row in rows] == list(range(1, similarity.MIN_NEIGHBOURS + 1))
+    assert [row.top_up for row in rows] == list(range(1, similarity.MIN_NEIGHBOURS + 1))
     assert [row.neighbour_id for row in rows] == [a.pk for a in newest[: similarity.MIN_NEIGHBOURS]]
     assert {row.score for row in rows} == {0.0}
     # The others' own lists are full and scored: no fallback entries among them.
@@ -249,12 +256,12 @@ def test_the_engine_keeps_common_but_informative_terms(tmp_path):
 
 def stored_lists() -> dict[int, list[tuple[int, float]]]:
     lists: dict[int, list[tuple[int, float]]] = {}
-    for article_id, neighbour_id, score in (
-        SimilarArticle.objects.filter(rank__lte=similarity.NEIGHBOURS)
-        .values_list("article_id", "neighbour_id", "score")
-        .order_by("article_id", "rank")
-    ):
-        lists.setdefault(article_id, []).append((neighbour_id, score))
+    for article_id, neighbour_id, score in SimilarArticle.objects.values_list(
+        "article_id", "neighbour_id", "score"
+    ).order_by(*LIST_ORDER):
+        shown = lists.setdefault(article_id, [])
+        if len(shown) < similarity.NEIGHBOURS:
+            shown.append((neighbour_id, score))
     return lists
 
 
@@ -322,6 +329,33 @@ def test_incremental_refreshes_give_the_lists_a_rebuild_gives(
         rebuilt = stored_lists()
         assert refreshed == rebuilt
         assert set(rebuilt) == set(Article.objects.values_list("pk", flat=True))
+
+
+def test_a_refresh_writes_only_the_rows_that_differ(handcrafted):
+    """An article whose text changed moves in the other lists: their rows for it are rescored,
+    and the rows of the other neighbours, whose scores did not change, stay as they were (the
+    same rows, not copies written again)."""
+
+    def rows():
+        return {
+            (article_id, neighbour_id): (pk, score)
+            for pk, article_id, neighbour_id, score in SimilarArticle.objects.values_list(
+                "pk", "article_id", "neighbour_id", "score"
+            )
+        }
+
+    before = rows()
+    article = handcrafted["rollbacks"][1]
+    text = document("rollbacks", 1, words="canary feature switches").decode()  # a title word of 0 and 3
+    import_all(("changed", retargeted(text, article.reference, "9.0.0")))
+    assert Article.objects.get(pk=article.pk).version == "9.0.0"
+    after = rows()
+    rewritten = {key for key in after if before.get(key) != after[key]}
+    kept = {key for key in after if before.get(key) == after[key]}
+    assert {key[0] for key in rewritten} - {article.pk}  # other lists changed ...
+    assert {key[0] for key in rewritten - {key for key in rewritten if article.pk in key}} == set()
+    assert {key[0] for key in rewritten} & {key[0] for key in kept}  # ... and kept their other rows
+    assert_lists_are_a_rebuilds()
 
 
 def test_a_bulk_change_refreshes_once_at_the_end(handcrafted, reviewer, django_capture_on_commit_callbacks):

@@ -21,6 +21,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.test import Client
 
+from articles.derived import LIST_ORDER
 from articles.models import Article, ArticleEntity, ArticleTag, Entity, ImageSource, SimilarArticle, Tag
 from corpus.generator import write_corpus
 from releases.importing import parse_document
@@ -288,12 +289,10 @@ def snapshot() -> dict:
         )
     )  # fmt: skip
     similar: dict[str, list] = {}
-    for article_id, neighbour_id, rank, score in SimilarArticle.objects.order_by(
-        "article_id", "rank"
-    ).values_list("article_id", "neighbour_id", "rank", "score"):
-        similar.setdefault(references[article_id], []).append(
-            (rank, references[neighbour_id], round(score, 5))
-        )
+    for article_id, neighbour_id, score in SimilarArticle.objects.order_by(*LIST_ORDER).values_list(
+        "article_id", "neighbour_id", "score"
+    ):
+        similar.setdefault(references[article_id], []).append((references[neighbour_id], round(score, 5)))
     return {"meta": metas, "revisions": revisions, "events": events, "similar": similar, "counts": counts()}
 
 
