@@ -70,8 +70,6 @@ def neighbours_for(article_ids: list[int], *, limit: int) -> dict[int, list[dict
         .order_by(*LIST_ORDER)
         .values_list("article_id", "score", "neighbour__slug", "neighbour__title", "neighbour__topic")
     )
-    if len(article_ids) == 1:  # an article's page: only the rows it shows
-        rows = rows[:limit]
     for article_id, s, slug, title, topic in rows:
         if len(result[article_id]) >= limit:
             continue
