@@ -127,11 +127,17 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 class ArticleFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(help_text="Exact reference.")
-    stack = django_filters.CharFilter(method="filter_stack", help_text="Stack tag, by name or slug.")
-    tool = django_filters.CharFilter(method="filter_tool", help_text="Tool tag, by name or slug.")
-    entity = django_filters.CharFilter(method="filter_entity", help_text="Entity, by name or slug.")
+    stack = django_filters.CharFilter(
+        method="filter_stack", label="Stack", help_text="Stack tag, by name or slug."
+    )
+    tool = django_filters.CharFilter(
+        method="filter_tool", label="Tool", help_text="Tool tag, by name or slug."
+    )
+    entity = django_filters.CharFilter(
+        method="filter_entity", label="Entity", help_text="Entity, by name or slug."
+    )
     entity_type = django_filters.CharFilter(
-        method="filter_entity_type", help_text="Entity type, e.g. 'stack'."
+        method="filter_entity_type", label="Entity type", help_text="Entity type, e.g. 'stack'."
     )
     difficulty = django_filters.CharFilter(help_text="e.g. beginner, intermediate, advanced.")
     code_language = django_filters.CharFilter(help_text="e.g. python.")
@@ -156,6 +162,7 @@ class ArticleFilter(django_filters.FilterSet):
     reviewed_before = IsoDateFilter(field_name="last_reviewed", lookup_expr="lte")
     search = django_filters.CharFilter(
         method="filter_search",
+        label="Search",
         help_text="Full-text search, as the site's: every word must appear in the title, topic, summary, "
         "tags, entities, outline, checklist or body, in any form (English stemming: 'rotating' finds "
         "'rotation'). \"A phrase\" in quotes must appear as written, -word excludes a word, 'or' "
@@ -178,6 +185,7 @@ class ArticleFilter(django_filters.FilterSet):
     fields = django_filters.ChoiceFilter(
         choices=[("full", "full")],
         method="keep_all",
+        label="Fields",
         help_text="'full' makes each list item the whole meta JSON (with similar posts) instead of "
         "the summary.",
     )

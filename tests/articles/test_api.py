@@ -914,6 +914,17 @@ def test_browsable_api_pages_render(request, sample_article, client_name):
     assert client.get(IMPORT_URL, HTTP_ACCEPT="text/html").status_code in (401, 405)
 
 
+def test_the_browsable_filter_form_names_every_filter(anon, sample_article):
+    """The filters' form in the browsable API labels each field with its filter's name: filters
+    that work through a method have no model field to take a label from, and django-filter then
+    prints "[invalid name]"."""
+    page = anon.get(LIST_URL, HTTP_ACCEPT="text/html").content.decode()
+    labels = re.findall(r'<label for="id_([a-z_]+)"[^>]*>([^<]*)</label>', page)
+    assert {name for name, _ in labels} == set(ArticleFilter.base_filters)
+    assert [text for _, text in labels if "invalid" in text or not text.strip(": ")] == []
+    assert dict(labels)["stack"] == "Stack:" and dict(labels)["search"] == "Search:"
+
+
 def test_options_describe_the_routes(staff_token, sample_article):
     for url, methods in (
         (LIST_URL, {"GET"}),
