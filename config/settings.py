@@ -364,6 +364,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Operations' paths as text, not links inside the button that opens them (a link in a button is
+    # an interactive element nested in another, which keyboards and screen readers cannot use).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "COMPONENT_SPLIT_REQUEST": True,
     # 3.1: its schemas are JSON Schema 2020-12, which can say what the server refuses in object keys
     # (propertyNames of the edits' extra meta).

@@ -121,3 +121,32 @@ def test_admin_pages_have_no_serious_violations(page: Page, admin_login, django_
             "/admin/releases/reviewqueueitem/",
         ],
     )
+
+
+def test_api_pages_have_no_serious_violations(page: Page):
+    """The browsable API (its root, lists with every kind of page link, a detail, the filters'
+    form open) and the OpenAPI reference once Swagger UI has drawn its operations."""
+    articles = [
+        import_variant(10 + number, f"rollback drill {number} for python services") for number in range(7)
+    ]
+
+    assert_accessible(
+        page,
+        [
+            "/api/",
+            f"/api/articles/{articles[0].slug}/",
+            "/api/articles/?page_size=1",  # no previous page, a gap before the last pages
+            "/api/articles/?page_size=1&page=4",  # gaps on both sides
+            "/api/articles/?page_size=1&page=7",  # no next page
+        ],
+    )
+    expect(page.locator(".pagination .disabled")).to_have_count(2)  # the gap and "next" on page 7
+
+    page.goto("/api/articles/")
+    page.locator(".api-filters-button").click()
+    expect(page.locator("#filtersModal")).to_be_visible()
+    assert describe(axe_violations(page)) == ""
+
+    page.goto("/api/docs/")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert describe(axe_violations(page)) == ""
