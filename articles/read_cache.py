@@ -33,6 +33,10 @@ that cookie after the view returns, so it is checked here). Signed-in users and 
 credentials are never served from the cache and never stored. Cacheable answers say
 ``X-Read-Cache: hit`` or ``miss``.
 
+Entries are kept apart by the build that made them (``settings.RELEASE``, config/release.py):
+after a deploy, no process serves a page of the old templates or static names; the namespaces
+are shared by every build, so a live change invalidates the old build's entries too.
+
 The namespaces must be seen by every process that writes or reads (web workers, the importer,
 ``publish_scheduled``): the cache is ``settings.READ_CACHE_ALIAS``, a file cache on the machine
 by default and Redis (``CACHE_URL``) across machines. ``READ_CACHE=0`` turns it off.
@@ -126,7 +130,7 @@ def _lookup(request: HttpRequest, names: list[str]) -> tuple[HttpResponse | None
     """The stored answer when it is still current, and the namespaces' tokens as of now."""
     cache = _cache()
     current = versions(names)
-    key = get_cache_key(request, KEY_PREFIX, method="GET", cache=cache)
+    key = get_cache_key(request, _entry_prefix(), method="GET", cache=cache)
     entry = cache.get(key) if key is not None else None
     if entry is None or any(current.get(name) != token for name, token in entry["versions"].items()):
         return None, current
@@ -134,6 +138,11 @@ def _lookup(request: HttpRequest, names: list[str]) -> tuple[HttpResponse | None
     for name, value in entry["headers"]:
         response[name] = value
     return response, current
+
+
+def _entry_prefix() -> str:
+    """Stored answers are this build's own (config/release.py); the namespaces are everyone's."""
+    return f"{KEY_PREFIX}.{settings.RELEASE}"
 
 
 def cache_control_directives(response: HttpResponseBase) -> set[str]:
@@ -161,7 +170,7 @@ def _store(request: HttpRequest, response: HttpResponse, current: dict[str, str]
         return
     cache = _cache()
     timeout = settings.READ_CACHE_TIMEOUT
-    key = learn_cache_key(request, response, timeout, KEY_PREFIX, cache=cache)
+    key = learn_cache_key(request, response, timeout, _entry_prefix(), cache=cache)
     headers = [(name, value) for name, value in response.items() if name.lower() != HEADER.lower()]
     entry = {
         "versions": current,
