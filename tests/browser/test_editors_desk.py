@@ -21,6 +21,7 @@ from articles.models import Article
 from releases import services
 from releases.importing import import_document
 from releases.models import Revision, Schedule, ScheduleState
+from tests.browser.layout import assert_no_sideways_scroll
 from tests.browser.test_accessibility import assert_accessible
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -74,28 +75,9 @@ def screenshot(page: Page, width: int, step: str) -> None:
 
 
 def assert_fits(page: Page, width: int, what: str) -> None:
-    """At the phone width the page itself never scrolls sideways (tables may, inside their own
-    scrolling containers)."""
-    if width > 600:
-        return
-    page.wait_for_load_state()  # the stylesheets are in: the layout is the final one
-    sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    # The innermost elements that reach past the window's right edge: the culprits, for the message.
-    wide = page.evaluate(
-        """() => {
-            const over = e => e.getBoundingClientRect().right > window.innerWidth + 1
-                              && !e.closest('.table-scroll, .results');
-            return [...document.querySelectorAll('body *')]
-                .filter(e => over(e) && ![...e.children].some(over))
-                .slice(0, 5)
-                .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`
-                          + `${typeof e.className === 'string' && e.className ? '.' + e.className : ''}`
-                          + ` (${Math.round(e.getBoundingClientRect().right)} px)`);
-        }"""
-    )
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
-        f"{what} is {sizes[0]} px wide in a {sizes[1]} px window; too wide: {wide}"
-    )
+    """At the phone width the page itself never scrolls sideways."""
+    if width <= 600:
+        assert_no_sideways_scroll(page, what)
 
 
 def offered(page: Page):
