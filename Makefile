@@ -27,7 +27,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-# Test tools from npm (axe-core, the Nu Html Checker), pinned in package-lock.json: reinstalled only when it changes.
+# Tools from npm (axe-core, the Nu Html Checker, Lighthouse), pinned in package-lock.json: reinstalled only when it changes.
 node_modules/.installed: package.json package-lock.json
 	scripts/ensure-test-tools
 	touch $@
@@ -78,23 +78,27 @@ BENCH_QUICK_MIXED_SECONDS ?= 20
 BENCH_QUICK_RESULTS ?= bench/results/quick
 
 # Benchmarks run on a fresh PostgreSQL database on 127.0.0.1:5432 (see bench/README.md): import,
-# similar posts, HTTP under gunicorn (cached, uncached, and the mixed run), then latest.json and
-# latest.md in the results directory.
-bench: $(VENV)/.installed-dev
+# similar posts, HTTP under gunicorn (cached, uncached, and the mixed run), Lighthouse on the
+# reader's pages, then latest.json and latest.md in the results directory.
+bench: $(VENV)/.installed-dev node_modules/.installed
+	scripts/ensure-chromium
 	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) --shape $(BENCH_SHAPE) \
 		--mixed-seconds $(BENCH_MIXED_SECONDS) $(BENCH_HTTP_ARGS)
+	$(BIN)/python bench/bench_lighthouse.py --database $(BENCH_DB)
 	$(BIN)/python bench/bench_parse.py --baseline $(PARSE_BASELINE)
 	$(BIN)/python bench/report.py
 
 bench-quick: export BENCH_RESULTS = $(BENCH_QUICK_RESULTS)
-bench-quick: $(VENV)/.installed-dev
+bench-quick: $(VENV)/.installed-dev node_modules/.installed
+	scripts/ensure-chromium
 	$(BIN)/python bench/bench_import.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --keep-db \
 		--database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) --shape $(BENCH_SHAPE) \
 		--mixed-seconds $(BENCH_QUICK_MIXED_SECONDS) $(BENCH_QUICK_HTTP_ARGS)
+	$(BIN)/python bench/bench_lighthouse.py --database $(BENCH_QUICK_DB) --runs 1
 	$(BIN)/python bench/bench_parse.py --count 500 --rounds 5 --out $(BENCH_QUICK_RESULTS)/parse.json
 	$(BIN)/python bench/report.py
 

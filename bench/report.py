@@ -3,11 +3,11 @@
     python bench/report.py            # after bench_import.py, bench_similar.py and bench_http.py
     python bench/report.py --check    # the same, and exit 1 when a target or budget is missed
 
-Reads import.json, similar.json and http.json from the results directory (bench/results, or
-``BENCH_RESULTS``; a missing one leaves its section out and is named in the notes), adds the
-machine (CPU count and model), the versions (Python, Django, PostgreSQL server, ...), the commit
-and time of each section's measurement (with a warning when they differ), and marks every target
-pass or fail.
+Reads import.json, similar.json, http.json, parse.json and lighthouse.json from the results
+directory (bench/results, or ``BENCH_RESULTS``; a missing one leaves its section out and is named
+in the notes), adds the machine (CPU count and model), the versions (Python, Django, PostgreSQL
+server, ...), the commit and time of each section's measurement (with a warning when they
+differ), and marks every target pass or fail.
 """
 
 import argparse
@@ -27,6 +27,7 @@ PARTS = {
     "similar": "bench_similar.py",
     "http": "bench_http.py",
     "parse": "bench_parse.py",
+    "lighthouse": "bench_lighthouse.py",
 }
 
 
@@ -71,7 +72,7 @@ def versions(http: dict | None, imported: dict | None) -> dict:
 def notes_for(parts: dict) -> list[str]:
     """What a reader of the numbers should know: missing parts, mismatches, odd measurements."""
     notes = [
-        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts[name]
+        f"No {name}.json: run bench/{script} first." for name, script in PARTS.items() if not parts.get(name)
     ]
     counts = {
         "import": (parts["import"] or {}).get("count"),
@@ -167,9 +168,28 @@ def step_checks(imported: dict | None, similar: dict | None, parse: dict | None 
     return checks
 
 
+LIGHTHOUSE_MIN = 0.9  # every category, Lighthouse's "good"
+LIGHTHOUSE_CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def lighthouse_checks(lighthouse: dict | None) -> dict[str, bool]:
+    """Each page's Lighthouse categories at least LIGHTHOUSE_MIN; SEO only where a page may be
+    indexed (the search page asks not to be: SEO is about being indexed)."""
+    checks = {}
+    for page in (lighthouse or {}).get("pages", {}).values():
+        scores = {
+            name: score for name, score in page["scores"].items() if not (page["noindex"] and name == "seo")
+        }
+        checks[f"Lighthouse, {page['label']}: every category ≥ {LIGHTHOUSE_MIN}"] = all(
+            score is not None and score >= LIGHTHOUSE_MIN for score in scores.values()
+        )
+    return checks
+
+
 def build() -> dict:
     parts = {name: load(name) for name in PARTS}
     imported, similar, http, parse = parts["import"], parts["similar"], parts["http"], parts["parse"]
+    lighthouse = parts["lighthouse"]
     report = {
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "generated_on": provenance(),
@@ -190,6 +210,7 @@ def build() -> dict:
         "import": imported,
         "similar": similar,
         "parse": parse,
+        "lighthouse": lighthouse,
         # The SQL of each request stays in http.json; the summary keeps the counts.
         "http": {
             key: value for key, value in http.items() if key not in ("query_statements_cold", "mixed_urls")
@@ -197,7 +218,7 @@ def build() -> dict:
         if http
         else None,
     }
-    steps = step_checks(imported, similar, parse)
+    steps = step_checks(imported, similar, parse) | lighthouse_checks(lighthouse)
     report["step_checks"] = steps
     # Like the HTTP targets, these are set at 100,000 documents: a smaller corpus reports them only.
     report["steps_at_scale"] = (report["articles"] or 0) >= STEP_SCALE
@@ -322,8 +343,11 @@ def markdown(report: dict) -> str:
             )
         out += table(["parser", "docs/s", "share of baseline"], rows, "lrr")
 
+    if lighthouse := report.get("lighthouse"):
+        out += lighthouse_markdown(lighthouse)
+
     if steps := report.get("step_checks"):
-        out += ["### Import, similar-posts and parser targets", ""]
+        out += ["### Import, similar-posts, parser and Lighthouse targets", ""]
         if report.get("steps_at_scale", True):
             rows = [[name, verdict(ok)] for name, ok in steps.items()]
         else:
@@ -338,6 +362,58 @@ def markdown(report: dict) -> str:
     if report["notes"]:
         out += ["## Notes", ""] + [f"- {note}" for note in report["notes"]] + [""]
     return "\n".join(out)
+
+
+def lighthouse_markdown(lighthouse: dict) -> list[str]:
+    out = [
+        "## Lighthouse",
+        "",
+        f"Lighthouse {next(iter(lighthouse['pages'].values()))['lighthouse']} on the reader's pages, "
+        f"the read cache off ({lighthouse['settings']}); of {lighthouse['runs']} runs per page, the one "
+        "of median performance score. Times in ms, as Lighthouse's model of that phone and network "
+        "puts them.",
+        "",
+    ]
+    rows = []
+    for page in lighthouse["pages"].values():
+        scores, metrics = page["scores"], page["metrics"]
+        rows.append(
+            [page["label"]]
+            + [
+                number(scores.get(name), 2) if scores.get(name) is not None else "—"
+                for name in LIGHTHOUSE_CATEGORIES
+            ]
+            + [number(metrics.get(key)) for key in ("fcp_ms", "lcp_ms", "tbt_ms")]
+            + [number(metrics.get("cls"), 3), number(metrics.get("server_response_ms"))]
+        )
+    head = [
+        "page",
+        "performance",
+        "accessibility",
+        "best practices",
+        "SEO",
+        "FCP",
+        "LCP",
+        "TBT",
+        "CLS",
+        "server",
+    ]
+    out += table(head, rows, "lrrrrrrrrr")
+    failed = [
+        f"- {page['label']}: "
+        + "; ".join(f"{title} (`{name}`)" for name, title in page["failed_audits"].items())
+        for page in lighthouse["pages"].values()
+        if page["failed_audits"]
+    ]
+    if failed:
+        out += ["Audits scored under 0.9:", "", *failed, ""]
+    noindex = [page["label"] for page in lighthouse["pages"].values() if page["noindex"]]
+    if noindex:
+        out += [
+            f"Not indexed on purpose (`noindex`), so not held to the SEO check: {', '.join(noindex)}.",
+            "",
+        ]
+    return out
 
 
 def measured_markdown(report: dict) -> list[str]:

@@ -109,3 +109,25 @@ def test_a_changed_result_file_leaves_the_tree_clean():
     status = " M bench/results/parse.json\n M bench/results/http.json\nM  articles/search.py"
     assert common.changed_paths(status) == ["articles/search.py"]
     assert common.changed_paths(" M bench/results/parse.json") == []
+
+
+def test_every_lighthouse_category_counts_but_seo_where_a_page_is_not_indexed():
+    def page(label, noindex, **scores):
+        return {"label": label, "noindex": noindex, "scores": {"performance": 0.95, "seo": 0.92, **scores}}
+
+    pages = {
+        "home": page("home", False),
+        "article": page("article page", False, performance=0.89),
+        "search": page("site search", True, seo=0.58),
+        "browse": page("browse", False, seo=0.58),
+        "docs": page("docs", False, accessibility=None),  # a category Lighthouse could not score
+    }
+    checks = report.lighthouse_checks({"pages": pages})
+    assert {name.split(":")[0]: ok for name, ok in checks.items()} == {
+        "Lighthouse, home": True,
+        "Lighthouse, article page": False,
+        "Lighthouse, site search": True,
+        "Lighthouse, browse": False,
+        "Lighthouse, docs": False,
+    }
+    assert report.lighthouse_checks(None) == {}
