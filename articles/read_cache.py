@@ -33,7 +33,7 @@ that cookie after the view returns, so it is checked here). Signed-in users and 
 credentials are never served from the cache and never stored. Cacheable answers say
 ``X-Read-Cache: hit`` or ``miss``.
 
-Entries are kept apart by the build that made them (``settings.RELEASE``, config/release.py):
+Entries are kept apart by the build that made them (``settings.BUILD_ID``, config/build.py):
 after a deploy, no process serves a page of the old templates or static names; the namespaces
 are shared by every build, so a live change invalidates the old build's entries too.
 
@@ -141,8 +141,8 @@ def _lookup(request: HttpRequest, names: list[str]) -> tuple[HttpResponse | None
 
 
 def _entry_prefix() -> str:
-    """Stored answers are this build's own (config/release.py); the namespaces are everyone's."""
-    return f"{KEY_PREFIX}.{settings.RELEASE}"
+    """Stored answers are this build's own (config/build.py); the namespaces are everyone's."""
+    return f"{KEY_PREFIX}.{settings.BUILD_ID}"
 
 
 def cache_control_directives(response: HttpResponseBase) -> set[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.release import release
+from config.build import build_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -249,8 +249,8 @@ CACHES["read"] = cache_from_url(
 )
 CACHES["read"]["KEY_PREFIX"] = _database_tag  # a cache shared by several databases keeps them apart
 READ_CACHE_TIMEOUT = int(os.environ.get("READ_CACHE_TIMEOUT", "600"))
-# The build that answers (config/release.py): the read cache keeps each build's answers apart.
-RELEASE = release(BASE_DIR)
+# The build that answers (config/build.py): the read cache keeps each build's answers apart.
+BUILD_ID = build_id(BASE_DIR)
 
 # The editor's desk: a live article's review is due when its last review is older than
 # REVIEW_MAX_AGE_DAYS, or its freshness score is below REVIEW_MIN_FRESHNESS (0-100).

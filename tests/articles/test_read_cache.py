@@ -22,7 +22,7 @@ from articles import changes, read_cache, similarity
 from articles.changes import articles_changed
 from articles.content import content_from_article, content_prefetch
 from articles.models import Article, ArticleState, Entity, SimilarArticle, Tag
-from config import release
+from config import build
 from releases import backup, services
 from releases.importing import import_document
 from releases.models import Release
@@ -117,13 +117,13 @@ def test_each_build_serves_its_own_answers_and_a_live_change_reaches_every_build
     makes the other build's pages stale too."""
     monkeypatch.setattr(similarity, "refresh", lambda ids, **options: None)
     address = page_url(sample_article)
-    settings.RELEASE = "build-1"
+    settings.BUILD_ID = "build-1"
     assert [client.get(address)[read_cache.HEADER] for _ in range(2)] == ["miss", "hit"]
-    settings.RELEASE = "build-2"
+    settings.BUILD_ID = "build-2"
     assert [client.get(address)[read_cache.HEADER] for _ in range(2)] == ["miss", "hit"]
 
     publish_change(commit, sample_article, editor, reviewer, title="Published by the second build")
-    settings.RELEASE = "build-1"
+    settings.BUILD_ID = "build-1"
     page = client.get(address)
     assert page[read_cache.HEADER] == "miss"
     assert b"Published by the second build" in page.content
@@ -137,19 +137,19 @@ def test_a_build_is_named_by_its_environment_or_else_by_its_sources(tmp_path, mo
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    monkeypatch.delenv("RELEASE", raising=False)
-    first = release.release(tmp_path)
-    assert release.release(tmp_path) == first
+    monkeypatch.delenv("BUILD_ID", raising=False)
+    first = build.build_id(tmp_path)
+    assert build.build_id(tmp_path) == first
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "articles" / "views.cpython-311.pyc").write_bytes(b"compiled")
-    assert release.release(tmp_path) == first  # compiled files are not sources
+    assert build.build_id(tmp_path) == first  # compiled files are not sources
     (tmp_path / "templates/base.html").write_text("<p class=new>")
-    second = release.release(tmp_path)
+    second = build.build_id(tmp_path)
     assert second != first
     (tmp_path / "templates/base.html").rename(tmp_path / "templates/other.html")
-    assert release.release(tmp_path) not in (first, second)  # a file's name counts too
-    monkeypatch.setenv("RELEASE", "3f2a9c1")
-    assert release.release(tmp_path) == "3f2a9c1"
+    assert build.build_id(tmp_path) not in (first, second)  # a file's name counts too
+    monkeypatch.setenv("BUILD_ID", "3f2a9c1")
+    assert build.build_id(tmp_path) == "3f2a9c1"
 
 
 def test_head_is_answered_from_the_get_entry(client, sample_article, django_assert_max_num_queries):

@@ -7,7 +7,7 @@ may no longer hold. So each build has its own entries, and they all share the na
 tokens say which data changed (``articles.read_cache``): during a rolling deploy the old and the
 new processes each serve their own pages, and a live change invalidates both.
 
-``RELEASE`` in the environment names the build (a deploy sets it, e.g. to the commit); without
+``BUILD_ID`` in the environment names the build (a deploy sets it, e.g. to the commit); without
 it, the build is named by a digest of what makes an answer: the project's code, templates and
 static sources, and the pinned requirements.
 """
@@ -40,5 +40,5 @@ def _files(root: Path):
                 yield Path(directory) / name
 
 
-def release(base: Path) -> str:
-    return os.environ.get("RELEASE", "").strip() or source_digest(base)
+def build_id(base: Path) -> str:
+    return os.environ.get("BUILD_ID", "").strip() or source_digest(base)
