@@ -50,7 +50,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import collectstatic, production_env, provenance, results_dir
+from common import collectstatic, database_parser, production_env, provenance, results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
@@ -1089,11 +1089,7 @@ def run_benchmark(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database", default="kb_bench")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = database_parser(__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="Measured requests per URL and run.")
     parser.add_argument("--warmup", type=int, default=100, help="Unmeasured requests per URL first.")
     parser.add_argument("--concurrency", type=int, default=8, help="Requests in flight at once.")

@@ -18,7 +18,6 @@ this virtualenv) is measured the same way on the same database, side by side. Ne
 Prints a JSON object and writes it to instructions.json in the results directory.
 """
 
-import argparse
 import contextlib
 import json
 import os
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_http import pick_urls  # noqa: E402
-from common import checkout, collectstatic, production_env, provenance, results_dir  # noqa: E402
+from common import checkout, collectstatic, database_parser, production_env, provenance, results_dir  # noqa: E402
 
 WARMUP, MEASURED = 3, 10
 COLLECTED = re.compile(r"Collected : (\d+)")
@@ -86,11 +85,7 @@ def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--role-client":
         client(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database", default="kb_bench")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = database_parser(__doc__)
     parser.add_argument("--baseline", help="A commit whose code is measured beside this tree's.")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:

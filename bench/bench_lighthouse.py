@@ -19,7 +19,6 @@ feels, measured by a tool this project did not write.
    SEO category, which is about being indexed, does not apply to it.
 """
 
-import argparse
 import json
 import os
 import statistics
@@ -28,7 +27,7 @@ import sys
 from pathlib import Path
 
 from bench_http import Server, app_env
-from common import ROOT, collectstatic, provenance, results_dir
+from common import ROOT, collectstatic, database_parser, provenance, results_dir
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
@@ -95,11 +94,7 @@ def summarise(report: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database", default="kb_bench")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = database_parser(__doc__)
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the median is kept).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
     args = parser.parse_args()

@@ -10,7 +10,6 @@ imported inside ``similarity.deferred()``, so the refresh runs, and is timed, on
 Prints a JSON object and writes it to bench/results/similar.json.
 """
 
-import argparse
 import json
 import os
 import random
@@ -19,7 +18,7 @@ import sys
 import time
 
 from bench_import import PYTHON, ROOT, run
-from common import production_env, provenance, results_dir
+from common import database_parser, production_env, provenance, results_dir
 
 sys.path.insert(0, str(ROOT))
 
@@ -30,11 +29,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database", default="kb_bench")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = database_parser(__doc__)
     parser.add_argument("--refreshes", type=int, default=40)
     parser.add_argument("--count", type=int, default=100_000, help="The corpus's size (bench_import's).")
     parser.add_argument("--seed", type=int, default=2026, help="The corpus's seed (bench_import's).")

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: the production settings they run the app with, where results
 go, what each result records about the code it measured, and a baseline commit's files."""
 
+import argparse
 import contextlib
 import datetime as dt
 import os
@@ -29,6 +30,17 @@ def production_env(
         "LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+def database_parser(description: str | None) -> argparse.ArgumentParser:
+    """The command line of a script that works on the benchmark's database: ``--database`` and
+    ``--host`` (PostgreSQL on port 5432, user postgres), with the script's text as its help."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default="kb_bench")
+    parser.add_argument("--host", default="127.0.0.1")
+    return parser
 
 
 def results_dir() -> Path:
