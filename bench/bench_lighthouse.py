@@ -13,15 +13,14 @@ feels, measured by a tool this project did not write.
    advice for its run-to-run spread);
 4. writes ``lighthouse.json`` to the results directory: each page's scores, metrics (first and
    largest contentful paint, total blocking time, layout shift, speed index, the server's
-   response time) and the audits it failed. ``report.py`` adds the checks: every category at least
-   0.9 (Lighthouse's "good") on every page, but SEO on the search page, which asks not to be
-   indexed (``noindex``: a search's answers are no content of their own), so that Lighthouse's
-   SEO category, which is about being indexed, does not apply to it.
+   response time), the audits it failed, and whether it asks not to be indexed. ``report.py``
+   adds the checks: every category at least 0.9 (Lighthouse's "good") on every page, but SEO on a
+   page that asks not to be indexed (the search page's ``noindex``: a search's answers are no
+   content of their own), to which Lighthouse's SEO category, about being indexed, does not apply.
 """
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +40,6 @@ METRICS = {
     "server-response-time": "server_response_ms",
 }
 PAGES = {"home": "home", "article": "article page", "browse": "browse", "search": "site search"}
-NOINDEX = {"search"}  # pages that ask search engines not to index them, on purpose
 WORK = ROOT / "bench" / "work"
 
 
@@ -88,9 +86,20 @@ def summarise(report: dict) -> dict:
             if audits.get(audit, {}).get("numericValue") is not None
         },
         "failed_audits": {name: audits[name]["title"] for name in failed},
+        "noindex": _asks_not_to_be_indexed(audits),
         "lighthouse": report["lighthouseVersion"],
         "user_agent": report.get("environment", {}).get("hostUserAgent"),
     }
+
+
+def _asks_not_to_be_indexed(audits: dict) -> bool:
+    """Whether the page itself asks search engines not to index it (a robots meta tag with
+    ``noindex``), as Lighthouse's ``is-crawlable`` audit found it."""
+    items = (audits.get("is-crawlable", {}).get("details") or {}).get("items") or []
+    sources = [item.get("source") or {} for item in items]
+    return any(
+        source.get("type") == "node" and "noindex" in source.get("snippet", "").lower() for source in sources
+    )
 
 
 def main() -> None:
@@ -125,7 +134,6 @@ def main() -> None:
             pages[name] = {
                 "label": label,
                 "path": picked["urls"][name],
-                "noindex": name in NOINDEX,
                 **kept,
                 "performance_runs": [run["scores"]["performance"] for run in runs],
                 "lcp_ms_runs": [run["metrics"].get("lcp_ms") for run in runs],
@@ -139,7 +147,6 @@ def main() -> None:
         "settings": "Lighthouse defaults: mobile emulation, simulated slow 4G and 4x CPU slowdown",
         "read_cache": False,
         "pages": pages,
-        "median_lcp_ms": statistics.median(page["metrics"]["lcp_ms"] for page in pages.values()),
     }
     (results_dir() / "lighthouse.json").write_text(json.dumps(results, indent=2) + "\n")
     for page in pages.values():

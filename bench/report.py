@@ -18,6 +18,7 @@ import platform
 import sys
 from pathlib import Path
 
+from bench_lighthouse import CATEGORIES as LIGHTHOUSE_CATEGORIES
 from common import provenance, results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,7 +170,6 @@ def step_checks(imported: dict | None, similar: dict | None, parse: dict | None 
 
 
 LIGHTHOUSE_MIN = 0.9  # every category, Lighthouse's "good"
-LIGHTHOUSE_CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 
 def lighthouse_checks(lighthouse: dict | None) -> dict[str, bool]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import bench_http  # noqa: E402
+import bench_lighthouse  # noqa: E402
 import report  # noqa: E402
 
 
@@ -131,3 +132,21 @@ def test_every_lighthouse_category_counts_but_seo_where_a_page_is_not_indexed():
         "Lighthouse, docs": False,
     }
     assert report.lighthouse_checks(None) == {}
+
+
+def test_a_page_is_exempt_from_seo_only_when_it_asks_not_to_be_indexed():
+    def audits(*sources):
+        return {
+            "is-crawlable": {
+                "score": 0 if sources else 1,
+                "details": {"items": [{"source": s} for s in sources]},
+            }
+        }
+
+    meta = {"type": "node", "snippet": '<meta name="robots" content="noindex" />'}
+    robots_txt = {"type": "source-location", "url": "http://127.0.0.1/robots.txt", "line": 2}
+    assert bench_lighthouse._asks_not_to_be_indexed(audits(meta)) is True
+    # Blocked by robots.txt is a crawling rule of the site, not the page's own request.
+    assert bench_lighthouse._asks_not_to_be_indexed(audits(robots_txt)) is False
+    assert bench_lighthouse._asks_not_to_be_indexed(audits()) is False
+    assert bench_lighthouse._asks_not_to_be_indexed({}) is False
