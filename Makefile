@@ -82,7 +82,8 @@ BENCH_QUICK_RESULTS ?= bench/results/quick
 # reader's pages, then latest.json and latest.md in the results directory.
 bench: $(VENV)/.installed-dev node_modules/.installed
 	scripts/ensure-chromium
-	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB)
+	$(BIN)/python bench/bench_import.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --keep-db --database $(BENCH_DB) \
+		--search-index-baseline
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_DB) --shape $(BENCH_SHAPE) \
 		--mixed-seconds $(BENCH_MIXED_SECONDS) $(BENCH_HTTP_ARGS)
@@ -94,7 +95,7 @@ bench-quick: export BENCH_RESULTS = $(BENCH_QUICK_RESULTS)
 bench-quick: $(VENV)/.installed-dev node_modules/.installed
 	scripts/ensure-chromium
 	$(BIN)/python bench/bench_import.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --keep-db \
-		--database $(BENCH_QUICK_DB)
+		--database $(BENCH_QUICK_DB) --search-index-baseline
 	$(BIN)/python bench/bench_similar.py --count $(BENCH_QUICK_COUNT) --shape $(BENCH_SHAPE) --database $(BENCH_QUICK_DB)
 	$(BIN)/python bench/bench_http.py --database $(BENCH_QUICK_DB) --shape $(BENCH_SHAPE) \
 		--mixed-seconds $(BENCH_QUICK_MIXED_SECONDS) $(BENCH_QUICK_HTTP_ARGS)

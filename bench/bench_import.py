@@ -6,6 +6,11 @@ Synthesizes COUNT documents (cached under bench/work/), creates a fresh database
 imports the corpus with ``manage.py import_articles`` in a child process (documents per second,
 peak resident memory of that process), then imports it again (all unchanged). Prints a JSON
 object and writes it to bench/results/import.json.
+
+With ``--search-index-baseline`` the first import runs once more, right after, into a database
+of its own without the search index (the ``search_vector`` column and its GIN indexes): the
+difference between the two first imports is the search index's cost to it (a target: at most
+SEARCH_INDEX_SHARE of it, checked by report.py).
 """
 
 import argparse
@@ -39,8 +44,46 @@ def run(args, env, capture=False):
     return elapsed, usage.ru_maxrss / 1024, stdout
 
 
-def psql(sql: str, host: str) -> None:
-    subprocess.run(["psql", "-h", host, "-U", "postgres", "-d", "postgres", "-q", "-c", sql], check=True)
+def psql(sql: str, host: str, database: str = "postgres") -> None:
+    subprocess.run(["psql", "-h", host, "-U", "postgres", "-d", database, "-q", "-c", sql], check=True)
+
+
+# The search index: the weighted tsvector a write computes for every article, and its GIN indexes
+# (dropped with it). The trigram indexes of "did you mean" stay.
+WITHOUT_SEARCH_INDEX = "ALTER TABLE articles_article DROP COLUMN search_vector"
+
+
+def import_run(corpus: Path, env: dict, count: int, workers: int | None) -> dict:
+    """One ``manage.py import_articles`` of the corpus in a child process, and what it did."""
+    seconds, rss_mb, out = run(
+        [
+            PYTHON,
+            "manage.py",
+            "import_articles",
+            str(corpus),
+            "--format",
+            "json",
+            *(["--workers", str(workers)] if workers is not None else []),
+        ],
+        env,
+        capture=True,
+    )
+    report = json.loads(out)
+    return {
+        "seconds": round(seconds, 2),
+        "docs_per_second": round(count / seconds),
+        "peak_rss_mb": round(rss_mb),
+        **{key: report[key] for key in ("created", "updated", "unchanged", "stale", "failed")},
+    }
+
+
+def fresh_database(name: str, host: str) -> dict:
+    """A new, migrated database of that name; the production environment on it."""
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', host)
+    psql(f'CREATE DATABASE "{name}"', host)
+    env = production_env(host, name)
+    run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
+    return env
 
 
 def main() -> None:
@@ -54,6 +97,11 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="Leave the database for later steps.")
     parser.add_argument("--database", default="kb_bench")
     parser.add_argument("--workers", type=int, default=None, help="Parse workers (default: the command's).")
+    parser.add_argument(
+        "--search-index-baseline",
+        action="store_true",
+        help="Also time the first import into a database without the search index.",
+    )
     args = parser.parse_args()
 
     name = f"{args.count}-{args.seed}" if args.shape == "normal" else f"{args.shape}-{args.count}-{args.seed}"
@@ -68,10 +116,7 @@ def main() -> None:
         )  # fmt: skip
         print(f"synthesized in {synth_seconds:.1f}s", file=sys.stderr)
 
-    psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
-    psql(f'CREATE DATABASE "{args.database}"', args.host)
-    env = production_env(args.host, args.database)
-    run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
+    env = fresh_database(args.database, args.host)
 
     results = {
         **provenance(),
@@ -81,27 +126,19 @@ def main() -> None:
         "python": platform.python_version(),
     }
     for label in ("first", "unchanged"):
-        seconds, rss_mb, out = run(
-            [
-                PYTHON,
-                "manage.py",
-                "import_articles",
-                str(corpus),
-                "--format",
-                "json",
-                *(["--workers", str(args.workers)] if args.workers is not None else []),
-            ],
-            env,
-            capture=True,
-        )
-        report = json.loads(out)
-        results[label] = {
-            "seconds": round(seconds, 2),
-            "docs_per_second": round(args.count / seconds),
-            "peak_rss_mb": round(rss_mb),
-            **{key: report[key] for key in ("created", "updated", "unchanged", "stale", "failed")},
-        }
+        results[label] = import_run(corpus, env, args.count, args.workers)
         print(f"{label}: {results[label]}", file=sys.stderr)
+
+    if args.search_index_baseline:
+        # Right after the first import, on the same machine in the same state of it.
+        plain = f"{args.database}_without_search"
+        plain_env = fresh_database(plain, args.host)
+        psql(WITHOUT_SEARCH_INDEX, args.host, plain)
+        results["first_without_search_index"] = import_run(corpus, plain_env, args.count, args.workers)
+        psql(f'DROP DATABASE IF EXISTS "{plain}" WITH (FORCE)', args.host)
+        first, without = results["first"]["seconds"], results["first_without_search_index"]["seconds"]
+        results["search_index_share"] = round((first - without) / first, 3)
+        print(f"without the search index: {results['first_without_search_index']}", file=sys.stderr)
 
     if not args.keep_db:
         psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)

@@ -104,6 +104,19 @@ def test_the_parser_check_compares_with_its_baseline_when_there_is_one():
     assert report.step_checks(None, None, {"docs_per_second_median": 7000}) == {}
 
 
+def test_the_search_index_check_holds_its_share_of_the_first_import():
+    run = {"docs_per_second": 1000, "peak_rss_mb": 100}
+    name = f"search index ≤ {report.SEARCH_INDEX_SHARE:.0%} of the first import's time"
+
+    def imported(share=None):
+        found = {"first": run, "unchanged": run}
+        return found if share is None else found | {"search_index_share": share}
+
+    assert report.step_checks(imported(report.SEARCH_INDEX_SHARE), None)[name] is True
+    assert report.step_checks(imported(report.SEARCH_INDEX_SHARE + 0.001), None)[name] is False
+    assert name not in report.step_checks(imported(), None)  # no baseline run, no check
+
+
 def test_a_changed_result_file_leaves_the_tree_clean():
     import common
 
