@@ -13,7 +13,6 @@ difference between the two first imports is the search index's cost to it (a tar
 SEARCH_INDEX_SHARE of it, checked by report.py).
 """
 
-import argparse
 import json
 import os
 import platform
@@ -22,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import production_env, provenance, results_dir
+from common import database_parser, production_env, provenance, results_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
@@ -46,6 +45,10 @@ def run(args, env, capture=False):
 
 def psql(sql: str, host: str, database: str = "postgres") -> None:
     subprocess.run(["psql", "-h", host, "-U", "postgres", "-d", database, "-q", "-c", sql], check=True)
+
+
+def drop_database(name: str, host: str) -> None:
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', host)
 
 
 # The search index: the weighted tsvector a write computes for every article, and its GIN indexes
@@ -79,7 +82,7 @@ def import_run(corpus: Path, env: dict, count: int, workers: int | None) -> dict
 
 def fresh_database(name: str, host: str) -> dict:
     """A new, migrated database of that name; the production environment on it."""
-    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', host)
+    drop_database(name, host)
     psql(f'CREATE DATABASE "{name}"', host)
     env = production_env(host, name)
     run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], env)
@@ -87,15 +90,11 @@ def fresh_database(name: str, host: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = database_parser(__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--shape", default="normal", help="The synthesizer's corpus shape (--shape).")
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--keep-db", action="store_true", help="Leave the database for later steps.")
-    parser.add_argument("--database", default="kb_bench")
     parser.add_argument("--workers", type=int, default=None, help="Parse workers (default: the command's).")
     parser.add_argument(
         "--search-index-baseline",
@@ -130,18 +129,18 @@ def main() -> None:
         print(f"{label}: {results[label]}", file=sys.stderr)
 
     if args.search_index_baseline:
-        # Right after the first import, on the same machine in the same state of it.
+        # Right after the first and the unchanged import, on the machine in the same state.
         plain = f"{args.database}_without_search"
         plain_env = fresh_database(plain, args.host)
         psql(WITHOUT_SEARCH_INDEX, args.host, plain)
         results["first_without_search_index"] = import_run(corpus, plain_env, args.count, args.workers)
-        psql(f'DROP DATABASE IF EXISTS "{plain}" WITH (FORCE)', args.host)
+        drop_database(plain, args.host)
         first, without = results["first"]["seconds"], results["first_without_search_index"]["seconds"]
         results["search_index_share"] = round((first - without) / first, 3)
         print(f"without the search index: {results['first_without_search_index']}", file=sys.stderr)
 
     if not args.keep_db:
-        psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
+        drop_database(args.database, args.host)
     results["finished_at"] = provenance()["measured_at"]
     (results_dir() / "import.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -9,14 +9,13 @@ and hubness next to the shared-tag and the plain IDF-cosine baselines (and ``--m
 Prints a Markdown table and writes bench/results/similar_shapes.json.
 """
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from bench_import import PYTHON, ROOT, WORK, psql, run
-from common import production_env
+from bench_import import PYTHON, ROOT, WORK, drop_database, psql, run
+from common import database_parser, production_env
 
 sys.path.insert(0, str(ROOT))
 from corpus.generator import SHAPES  # noqa: E402
@@ -25,20 +24,17 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = database_parser(__doc__)
+    parser.set_defaults(database="kb_eval_similar")
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--methods", default="")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--database", default="kb_eval_similar")
     parser.add_argument("--out", type=Path, default=RESULTS / "similar_shapes.json")
     args = parser.parse_args()
 
     template = f"{args.database}_template"
-    psql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)', args.host)
+    drop_database(template, args.host)
     psql(f'CREATE DATABASE "{template}"', args.host)
     run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], production_env(args.host, template))
 
@@ -51,7 +47,7 @@ def main() -> None:
                  str(args.seed), "--shape", shape, "--out", str(corpus)],
                 {**production_env(args.host, template), "DEBUG": "1"},
             )  # fmt: skip
-        psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
+        drop_database(args.database, args.host)
         psql(f'CREATE DATABASE "{args.database}" TEMPLATE "{template}"', args.host)
         env = production_env(args.host, args.database)
         run([PYTHON, "manage.py", "import_articles", str(corpus), "--format", "json"], env, capture=True)
@@ -66,8 +62,8 @@ def main() -> None:
         )  # fmt: skip
         results[shape] = {**json.loads(out), "rebuild_seconds": round(rebuild, 1)}
         print(shape, json.dumps(results[shape]), file=sys.stderr)
-    psql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)', args.host)
-    psql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)', args.host)
+    drop_database(args.database, args.host)
+    drop_database(template, args.host)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
